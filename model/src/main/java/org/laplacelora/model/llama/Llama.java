@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ public final class Llama implements AutoCloseable {
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.lmHead = lmHead;
-        NDArray[] rope = rotaryTables(manager, config);
+        NDArray[] rope = rotaryTables(manager, config, tokenEmbedding.getDataType());
         this.ropeCos = rope[0];
         this.ropeSin = rope[1];
         Map<String, LoraLinear> byName = new LinkedHashMap<>();
@@ -149,7 +150,7 @@ public final class Llama implements AutoCloseable {
     }
 
     /** cos/sin of pos · θ^(-2i/headDim), both halves equal (rotate_half layout), computed in double. */
-    private static NDArray[] rotaryTables(NDManager m, LlamaConfig c) {
+    private static NDArray[] rotaryTables(NDManager m, LlamaConfig c, DataType type) {
         int half = c.headDim() / 2;
         float[] cos = new float[c.maxPositions() * c.headDim()];
         float[] sin = new float[cos.length];
@@ -162,7 +163,7 @@ public final class Llama implements AutoCloseable {
             }
         }
         Shape shape = new Shape(c.maxPositions(), c.headDim());
-        return new NDArray[] {m.create(cos, shape), m.create(sin, shape)};
+        return new NDArray[] {m.create(cos, shape).toType(type, false), m.create(sin, shape).toType(type, false)};
     }
 
     public LlamaConfig config() {
@@ -176,6 +177,40 @@ public final class Llama implements AutoCloseable {
 
     public Device device() {
         return tokenEmbedding.getDevice();
+    }
+
+    /** FLOAT32 for serving; FLOAT64 only for verification (finite differences, exactness checks). */
+    public DataType dataType() {
+        return tokenEmbedding.getDataType();
+    }
+
+    /**
+     * A copy of this model computing in another float type. Float64 turns float32 rounding noise
+     * (about 1e-6 relative) into about 1e-15, which makes exactness and finite-difference checks sharp.
+     */
+    public Llama withDataType(DataType type) {
+        NDManager m = NDManager.newBaseManager(device());
+        Map<String, NDArray> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", tokenEmbedding.toType(type, true));
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "model.layers." + i + ".";
+            w.put(p + "input_layernorm.weight", l.attentionNorm().toType(type, true));
+            w.put(p + "post_attention_layernorm.weight", l.mlpNorm().toType(type, true));
+            for (LoraLinear linear : l.linears()) {
+                w.put(linear.name() + ".weight", linear.weight().toType(type, true));
+            }
+        }
+        w.put("model.norm.weight", finalNorm.toType(type, true));
+        if (lmHead.weight() != tokenEmbedding) {
+            w.put("lm_head.weight", lmHead.weight().toType(type, true));
+        }
+        w.values().forEach(a -> a.attach(m));
+        try {
+            return fromWeights(config, w, m, identity, identity, List.of());
+        } catch (CheckpointException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public List<Layer> layers() {
@@ -341,7 +376,7 @@ public final class Llama implements AutoCloseable {
         }
         NDArray causalMask = manager.create(causal, new Shape(1, 1, 1, t, tk));
         NDArray paddingMask = manager.create(keyMask, new Shape(b, 1, 1, 1, tk));
-        return causalMask.add(paddingMask);
+        return causalMask.add(paddingMask).toType(dataType(), false);
     }
 
     @Override

@@ -2,6 +2,7 @@ package org.laplacelora.model.lora;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -61,9 +62,10 @@ public final class LoraAdapter implements AutoCloseable {
             for (int i = 0; i < a.length; i++) {
                 a[i] = (float) ((2 * random.nextDouble() - 1) * bound);
             }
+            DataType type = linear.weight().getDataType();
             modules.put(linear.name(), new LoraWeights(
-                    m.create(a, new Shape(config.rank(), in)),
-                    m.zeros(new Shape(out, config.rank()))));
+                    m.create(a, new Shape(config.rank(), in)).toType(type, false),
+                    m.zeros(new Shape(out, config.rank()), type)));
         }
         if (modules.isEmpty()) {
             m.close();
@@ -92,7 +94,9 @@ public final class LoraAdapter implements AutoCloseable {
                 }
                 long[] shapeA = {config.rank(), linear.inFeatures()};
                 long[] shapeB = {linear.outFeatures(), config.rank()};
-                modules.put(linear.name(), new LoraWeights(tensor(st, m, a, shapeA), tensor(st, m, b, shapeB)));
+                DataType type = linear.weight().getDataType();
+                modules.put(linear.name(), new LoraWeights(
+                        tensor(st, m, a, shapeA).toType(type, false), tensor(st, m, b, shapeB).toType(type, false)));
                 unused.remove(a);
                 unused.remove(b);
             }
@@ -166,8 +170,8 @@ public final class LoraAdapter implements AutoCloseable {
         Files.createDirectories(dir);
         Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, LoraWeights> e : modules.entrySet()) {
-            tensors.put(PREFIX + e.getKey() + ".lora_A.weight", Safetensors.Tensor.of(e.getValue().a()));
-            tensors.put(PREFIX + e.getKey() + ".lora_B.weight", Safetensors.Tensor.of(e.getValue().b()));
+            tensors.put(PREFIX + e.getKey() + ".lora_A.weight", float32(e.getValue().a()));
+            tensors.put(PREFIX + e.getKey() + ".lora_B.weight", float32(e.getValue().b()));
         }
         Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
         ObjectNode c = JSON.createObjectNode();
@@ -183,6 +187,12 @@ public final class LoraAdapter implements AutoCloseable {
         c.put("inference_mode", true);
         c.put("use_rslora", config.rsLora());
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG_FILE).toFile(), c);
+    }
+
+    private static Safetensors.Tensor float32(NDArray a) {
+        try (NDArray f = a.toType(DataType.FLOAT32, true)) {
+            return Safetensors.Tensor.of(f);
+        }
     }
 
     public LoraConfig config() {

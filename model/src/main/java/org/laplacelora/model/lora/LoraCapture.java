@@ -3,11 +3,10 @@ package org.laplacelora.model.lora;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.laplacelora.model.llama.Autograd;
 
 /**
  * Records, for every adapted module of one forward pass, what Kronecker-factored curvature and the
@@ -73,8 +72,33 @@ public final class LoraCapture implements AutoCloseable {
     /** Clears the probes' gradients between vector-Jacobian products. */
     public void zeroGradients() {
         for (Record r : records.values()) {
-            JniUtils.zeroGrad((PtNDArray) r.probe());
+            Autograd.zeroGradient(r.probe());
         }
+    }
+
+    /**
+     * Per-example gradient of the back-propagated function w.r.t. the module's LoRA A, [B, r, in]:
+     * scale · Σ_t (Bᵀ ∂f/∂h_t) x_tᵀ. Padding positions carry zero output gradient, so they add nothing.
+     */
+    public NDArray gradientA(NDManager out, String module, LoraAdapter adapter) {
+        Record r = record(module);
+        NDArray outputGradient = r.outputGradient();
+        NDArray gA = outputGradient.matMul(adapter.weights(module).b()).mul(adapter.config().scale()); // [B, T, r]
+        NDArray result = gA.swapAxes(1, 2).matMul(r.input());
+        outputGradient.close();
+        gA.close();
+        result.attach(out);
+        return result;
+    }
+
+    /** Per-example gradient w.r.t. the module's LoRA B, [B, out, r]: scale · Σ_t ∂f/∂h_t u_tᵀ. */
+    public NDArray gradientB(NDManager out, String module, LoraAdapter adapter) {
+        Record r = record(module);
+        NDArray outputGradient = r.outputGradient();
+        NDArray result = outputGradient.swapAxes(1, 2).matMul(r.down()).mul(adapter.config().scale());
+        outputGradient.close();
+        result.attach(out);
+        return result;
     }
 
     @Override
