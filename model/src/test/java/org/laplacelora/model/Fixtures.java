@@ -4,8 +4,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /** Test fixtures copied from the project's reference outputs (see src/test/resources/README.md). */
 public final class Fixtures {
@@ -13,15 +20,46 @@ public final class Fixtures {
 
     private Fixtures() {}
 
+    private static final Map<String, Path> EXTRACTED = new ConcurrentHashMap<>();
+
+    /**
+     * A fixture as a file or directory. Resources packed in the model module's test-jar (as other modules
+     * see them) are extracted to a temporary directory once per JVM.
+     */
     public static Path path(String resource) {
+        var url = Fixtures.class.getResource("/" + resource);
+        if (url == null) {
+            throw new IllegalArgumentException("missing test resource " + resource);
+        }
         try {
-            var url = Fixtures.class.getResource("/" + resource);
-            if (url == null) {
-                throw new IllegalArgumentException("missing test resource " + resource);
+            if (!url.getProtocol().equals("jar")) {
+                return Path.of(url.toURI());
             }
-            return Path.of(url.toURI());
+            return EXTRACTED.computeIfAbsent(resource, r -> extract(url.toString(), r));
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static Path extract(String jarUrl, String resource) {
+        String jar = jarUrl.substring(0, jarUrl.indexOf("!/"));
+        try (FileSystem fs = FileSystems.newFileSystem(URI.create(jar), Map.of())) {
+            Path source = fs.getPath("/" + resource);
+            Path target = Files.createTempDirectory("laplace-lora-fixture").resolve(source.getFileName().toString());
+            try (Stream<Path> walk = Files.walk(source)) {
+                for (Path p : (Iterable<Path>) walk::iterator) {
+                    Path dest = target.resolve(source.relativize(p).toString());
+                    if (Files.isDirectory(p)) {
+                        Files.createDirectories(dest);
+                    } else {
+                        Files.createDirectories(dest.getParent());
+                        Files.copy(p, dest);
+                    }
+                }
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

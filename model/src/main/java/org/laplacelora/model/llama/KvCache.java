@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 
-/** Keys and values of the positions already fed to {@link Llama#step}, per layer [1, kv, 1, T, hs]. */
+/** Keys and values of the positions already fed to {@link Llama#step}, per layer [1, kv, T, hs]. */
 public final class KvCache implements AutoCloseable {
     private final NDManager manager;
     private final NDArray[] keys;
@@ -33,7 +33,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private NDArray append(NDArray old, NDArray fresh) {
-        NDArray all = old == null ? fresh.duplicate() : old.concat(fresh, 3);
+        NDArray all = old == null ? fresh.duplicate() : old.concat(fresh, 2);
         NDScope.unregister(all);
         all.attach(manager);
         if (old != null) {

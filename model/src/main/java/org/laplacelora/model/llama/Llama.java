@@ -52,6 +52,10 @@ public final class Llama implements AutoCloseable {
     private final NDArray ropeCos;          // [maxPositions, headDim]
     private final NDArray ropeSin;          // [maxPositions, headDim]
     private final Map<String, LoraLinear> linears;
+    // 0-d constants: DJL's scalar-operand overloads cost four times a tensor operand.
+    private final NDArray rmsEps;
+    private final NDArray minusHalf;
+    private final NDArray attentionScale;
 
     private Llama(LlamaConfig config, String identity, NDManager manager, List<Object> backing, NDArray tokenEmbedding,
                   List<Layer> layers, NDArray finalNorm, LoraLinear lmHead) {
@@ -72,6 +76,10 @@ public final class Llama implements AutoCloseable {
         }
         byName.put(lmHead.name(), lmHead);
         this.linears = Collections.unmodifiableMap(byName);
+        DataType type = tokenEmbedding.getDataType();
+        this.rmsEps = manager.create(config.rmsNormEps()).toType(type, false);
+        this.minusHalf = manager.create(-0.5).toType(type, false);
+        this.attentionScale = manager.create(1 / Math.sqrt(config.headDim())).toType(type, false);
     }
 
     /**
@@ -310,7 +318,7 @@ public final class Llama implements AutoCloseable {
             h = rmsNorm(x, layer.mlpNorm());
             NDArray gate = layer.gate().forward(h, ctx);
             NDArray up = layer.up().forward(h, ctx);
-            x = x.add(layer.down().forward(Activation.swish(gate, 1f).mul(up), ctx));   // SwiGLU
+            x = x.add(layer.down().forward(gate.mul(Activation.sigmoid(gate)).mul(up), ctx));   // SwiGLU
         }
         if (cache != null) {
             cache.advance(t);
@@ -327,15 +335,19 @@ public final class Llama implements AutoCloseable {
         NDArray q = layer.q().forward(h, ctx).reshape(b, t, heads, hs);
         NDArray k = layer.k().forward(h, ctx).reshape(b, t, kvHeads, hs);
         NDArray v = layer.v().forward(h, ctx).reshape(b, t, kvHeads, hs);
-        q = rotate(q, cos, sin).transpose(0, 2, 1, 3).reshape(b, kvHeads, groups, t, hs);
-        k = rotate(k, cos, sin).transpose(0, 2, 1, 3).expandDims(2);               // [B, kv, 1, T, hs]
-        v = v.transpose(0, 2, 1, 3).expandDims(2);
+        // Query head g of KV head j is head j·groups + g (HF's repeat_kv); folding the groups into the query
+        // axis makes attention a plain batched matmul per KV head, with no copies of k and v.
+        q = rotate(q, cos, sin).mul(attentionScale).transpose(0, 2, 1, 3).reshape(b, kvHeads, groups * t, hs);
+        k = rotate(k, cos, sin).transpose(0, 2, 1, 3);                                // [B, kv, T, hs]
+        v = v.transpose(0, 2, 1, 3);
         if (cache != null) {
             k = cache.appendKeys(l, k);
             v = cache.appendValues(l, v);
         }
-        NDArray scores = q.matMul(k.swapAxes(3, 4)).div(Math.sqrt(hs)).add(mask);   // [B, kv, groups, T, Tk]
-        NDArray o = scores.softmax(-1).matMul(v);                                    // [B, kv, groups, T, hs]
+        long tk = k.getShape().get(2);
+        NDArray scores = q.matMul(k.swapAxes(2, 3)).reshape(b, kvHeads, groups, t, tk).add(mask);
+        NDArray p = scores.softmax(-1).reshape(b, kvHeads, groups * t, tk);
+        NDArray o = p.matMul(v);                                                      // [B, kv, groups·T, hs]
         o = o.reshape(b, heads, t, hs).transpose(0, 2, 1, 3).reshape(b, t, heads * hs);
         return layer.o().forward(o, ctx);
     }
@@ -349,7 +361,7 @@ public final class Llama implements AutoCloseable {
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray meanSquare = x.square().mean(new int[] {-1}, true);
-        return x.mul(meanSquare.add(config.rmsNormEps()).pow(-0.5)).mul(weight);
+        return x.mul(meanSquare.add(rmsEps).pow(minusHalf)).mul(weight);
     }
 
     /**

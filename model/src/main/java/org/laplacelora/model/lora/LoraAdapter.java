@@ -36,11 +36,14 @@ public final class LoraAdapter implements AutoCloseable {
     private final LoraConfig config;
     private final NDManager manager;
     private final Map<String, LoraWeights> modules;
+    private final NDArray scale;
 
     private LoraAdapter(LoraConfig config, NDManager manager, Map<String, LoraWeights> modules) {
         this.config = config;
         this.manager = manager;
         this.modules = Collections.unmodifiableMap(modules);
+        DataType type = modules.values().iterator().next().a().getDataType();
+        this.scale = manager.create(config.scale()).toType(type, false);
     }
 
     /**
@@ -197,6 +200,11 @@ public final class LoraAdapter implements AutoCloseable {
 
     public LoraConfig config() {
         return config;
+    }
+
+    /** alpha / r as a 0-d tensor of the weights' type and device (a scalar operand costs four times more in DJL). */
+    NDArray scaleTensor() {
+        return scale;
     }
 
     /** The LoRA matrices of a module, or null when the module is not adapted. */

@@ -44,7 +44,7 @@ public final class LoraLinear {
         double dropout = ctx.adapter().config().dropout();
         NDArray xIn = ctx.training() && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
         NDArray u = xIn.matMul(lora.a().transpose());                        // [..., r]
-        h = h.add(u.matMul(lora.b().transpose()).mul(ctx.adapter().config().scale()));
+        h = h.add(u.matMul(lora.b().transpose()).mul(ctx.adapter().scaleTensor()));
         return ctx.capture() == null ? h : ctx.capture().record(name, xIn, u, h);
     }
 }

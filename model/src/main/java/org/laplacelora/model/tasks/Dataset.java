@@ -1,0 +1,201 @@
+package org.laplacelora.model.tasks;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A dataset file in its benchmark's official JSON Lines format, read into labelled questions.
+ *
+ * <ul>
+ *   <li>WinoGrande: {@code qID, sentence, option1, option2, answer} ("1"/"2"; "" in the unlabelled test split)
+ *   <li>ARC and OpenBookQA: {@code id, question.stem, question.choices[{text, label}], answerKey}; rows without
+ *       exactly 4 choices are skipped and counted (the paper's rule); numeric labels map to A-D by position
+ *   <li>BoolQ: {@code question, title, answer (bool), passage}; the id is {@code idx} when present, else the row number
+ *   <li>generic: {@code id, prompt, answers[], label}
+ * </ul>
+ *
+ * A malformed row fails the whole read with the file, line and field.
+ */
+public record Dataset(Path file, TaskKind task, List<Example> examples, Map<String, Integer> skipped) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public Dataset {
+        examples = List.copyOf(examples);
+        skipped = Collections.unmodifiableMap(new TreeMap<>(skipped));
+    }
+
+    public int skippedCount() {
+        return skipped.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    public static Dataset read(TaskKind task, Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "dataset file not found");
+        }
+        List<Example> examples = new ArrayList<>();
+        Map<String, Integer> skipped = new TreeMap<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int lineNo = 0;
+            int row = 0;
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                Row r = new Row(file, lineNo, parse(file, lineNo, line));
+                Example e = switch (task) {
+                    case WINOGRANDE -> winogrande(r);
+                    case ARC, OBQA -> multipleChoice(r, task, skipped);
+                    case BOOLQ -> boolq(r, row);
+                    case GENERIC -> generic(r);
+                };
+                row++;
+                if (e != null) {
+                    examples.add(e);
+                }
+            }
+        }
+        return new Dataset(file, task, examples, skipped);
+    }
+
+    private static JsonNode parse(Path file, int line, String text) throws DatasetFormatException {
+        try {
+            JsonNode n = JSON.readTree(text);
+            if (!n.isObject()) {
+                throw new DatasetFormatException(file, line, "row is not a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw new DatasetFormatException(file, line, "not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** One row, with field accessors that report the file, line and field on error. */
+    private record Row(Path file, int line, JsonNode node) {
+        String text(String field) throws DatasetFormatException {
+            return text(node, field, field);
+        }
+
+        String text(JsonNode parent, String field, String path) throws DatasetFormatException {
+            JsonNode v = parent.get(field);
+            if (v == null || v.isNull()) {
+                throw new DatasetFormatException(file, line, "missing field \"" + path + "\"");
+            }
+            if (!v.isTextual()) {
+                throw new DatasetFormatException(file, line, "field \"" + path + "\" must be a string, got " + v.getNodeType());
+            }
+            return v.asText();
+        }
+
+        JsonNode object(String field) throws DatasetFormatException {
+            JsonNode v = node.get(field);
+            if (v == null || !v.isObject()) {
+                throw new DatasetFormatException(file, line, "missing object field \"" + field + "\"");
+            }
+            return v;
+        }
+
+        DatasetFormatException error(String message) {
+            return new DatasetFormatException(file, line, message);
+        }
+    }
+
+    private static Example winogrande(Row r) throws DatasetFormatException {
+        String id = r.text("qID");
+        String sentence = r.text("sentence");
+        List<String> options = List.of(r.text("option1"), r.text("option2"));
+        JsonNode answer = r.node().get("answer");
+        int label;
+        if (answer == null || answer.isNull() || answer.asText().isEmpty()) {
+            label = -1;
+        } else if (answer.asText().equals("1") || answer.asText().equals("2")) {
+            label = Integer.parseInt(answer.asText()) - 1;
+        } else {
+            throw r.error("field \"answer\" must be \"1\" or \"2\", got " + answer);
+        }
+        return new Example(new Question(id, TaskKind.WINOGRANDE, sentence, options, null, null, null), label);
+    }
+
+    private static Example multipleChoice(Row r, TaskKind task, Map<String, Integer> skipped) throws DatasetFormatException {
+        String id = r.text("id");
+        JsonNode question = r.object("question");
+        String stem = r.text(question, "stem", "question.stem");
+        JsonNode choices = question.get("choices");
+        if (choices == null || !choices.isArray()) {
+            throw r.error("missing array field \"question.choices\"");
+        }
+        if (choices.size() != 4) {
+            skipped.merge("not exactly 4 choices", 1, Integer::sum);
+            return null;
+        }
+        List<String> texts = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        for (int i = 0; i < choices.size(); i++) {
+            texts.add(r.text(choices.get(i), "text", "question.choices[" + i + "].text"));
+            labels.add(r.text(choices.get(i), "label", "question.choices[" + i + "].label"));
+        }
+        JsonNode key = r.node().get("answerKey");
+        int label = -1;
+        if (key != null && !key.isNull() && !key.asText().isEmpty()) {
+            label = labels.indexOf(key.asText());
+            if (label < 0) {
+                throw r.error("answerKey \"" + key.asText() + "\" is none of the choice labels " + labels);
+            }
+        }
+        return new Example(new Question(id, task, stem, texts, null, null, null), label);
+    }
+
+    private static Example boolq(Row r, int row) throws DatasetFormatException {
+        String question = r.text("question");
+        String passage = r.text("passage");
+        JsonNode idx = r.node().get("idx");
+        String id = idx != null && !idx.isNull() ? idx.asText() : Integer.toString(row);
+        JsonNode answer = r.node().get("answer");
+        int label = -1;
+        if (answer != null && !answer.isNull()) {
+            if (!answer.isBoolean()) {
+                throw r.error("field \"answer\" must be a JSON boolean, got " + answer);
+            }
+            label = answer.asBoolean() ? 1 : 0;
+        }
+        return new Example(new Question(id, TaskKind.BOOLQ, question, List.of(), passage, null, null), label);
+    }
+
+    private static Example generic(Row r) throws DatasetFormatException {
+        String id = r.text("id");
+        String prompt = r.text("prompt");
+        JsonNode answers = r.node().get("answers");
+        if (answers == null || !answers.isArray() || answers.size() < 2) {
+            throw r.error("field \"answers\" must be an array of at least 2 one-token answers");
+        }
+        List<String> list = new ArrayList<>();
+        for (int i = 0; i < answers.size(); i++) {
+            if (!answers.get(i).isTextual()) {
+                throw r.error("field \"answers[" + i + "]\" must be a string");
+            }
+            list.add(answers.get(i).asText());
+        }
+        JsonNode l = r.node().get("label");
+        int label = -1;
+        if (l != null && !l.isNull()) {
+            if (!l.isInt() || l.asInt() < 0 || l.asInt() >= list.size()) {
+                throw r.error("field \"label\" must be an integer in [0, " + list.size() + "), got " + l);
+            }
+            label = l.asInt();
+        }
+        return new Example(new Question(id, TaskKind.GENERIC, null, List.of(), null, prompt, list), label);
+    }
+}

@@ -1,0 +1,81 @@
+package org.laplacelora.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.llama.Generator;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.lora.LoraContext;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generates text from a prompt (greedy unless --temperature is given) and prints it, prompt included.")
+final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "",
+            description = "Text to continue. Default: empty (the model starts from BOS).")
+    String prompt;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256",
+            description = "Tokens to generate at most (stops early at BOS/EOS or the context). Default: ${DEFAULT-VALUE}.")
+    int maxTokens;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
+            description = "Sampling temperature; 0 is greedy. Default: ${DEFAULT-VALUE}.")
+    double temperature;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Sampling seed. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory to apply.")
+    java.nio.file.Path adapter;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("--max-tokens must be >= 0");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (ModelLoader.LoadedModel m = modelOptions.load();
+             ai.djl.ndarray.NDManager manager = ai.djl.ndarray.NDManager.newBaseManager(m.llama().device());
+             LoraAdapter lora = adapter == null ? null : LoraAdapter.load(adapter, m.llama(), manager)) {
+            int[] promptIds = m.tokenizer().encode(prompt, true, false);
+            Generator generator = new Generator(m.llama(), lora == null ? LoraContext.base() : LoraContext.eval(lora));
+            // Print as tokens arrive; decode the whole text each time so multi-byte characters come out whole.
+            List<Integer> all = new ArrayList<>();
+            for (int id : promptIds) {
+                all.add(id);
+            }
+            String[] shown = {m.tokenizer().decode(promptIds)};
+            out.print(shown[0]);
+            out.flush();
+            generator.generate(promptIds, maxTokens, temperature, seed, token -> {
+                all.add(token);
+                String text = m.tokenizer().decode(all.stream().mapToInt(Integer::intValue).toArray());
+                if (text.startsWith(shown[0]) && !text.endsWith("\uFFFD")) {
+                    out.print(text.substring(shown[0].length()));
+                    out.flush();
+                    shown[0] = text;
+                }
+            });
+            String text = m.tokenizer().decode(all.stream().mapToInt(Integer::intValue).toArray());
+            if (text.startsWith(shown[0])) {
+                out.print(text.substring(shown[0].length()));
+            }
+            out.println();
+            out.flush();
+        }
+        return 0;
+    }
+}
