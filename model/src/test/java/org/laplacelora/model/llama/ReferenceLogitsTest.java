@@ -19,14 +19,17 @@ import org.laplacelora.model.lora.LoraContext;
 
 /**
  * Logits at every position against llama2.c's own run.c (float32), for the llama2.c checkpoint and for
- * every Hugging Face export of the same weights.
+ * every Hugging Face export of the same weights. {@code -Dlaplace.lora.test.device=gpu} runs it on a GPU
+ * (streams/scripts/gpu-check.sh).
  */
 class ReferenceLogitsTest {
     private static NDManager manager;
 
+    private static final Device DEVICE = ModelLoader.device(System.getProperty("laplace.lora.test.device", "cpu"));
+
     @BeforeAll
     static void setUp() {
-        manager = NDManager.newBaseManager(Device.cpu());
+        manager = NDManager.newBaseManager(DEVICE);
     }
 
     @AfterAll
@@ -48,7 +51,7 @@ class ReferenceLogitsTest {
     @MethodSource("checkpoints")
     void logitsAtEveryPositionMatchRunC(String label, Path model, Path tokenizer, double tolerance) throws Exception {
         JsonNode ref = Fixtures.json("stories260K/reference.json");
-        try (ModelLoader.LoadedModel m = ModelLoader.load(model, tokenizer, Device.cpu());
+        try (ModelLoader.LoadedModel m = ModelLoader.load(model, tokenizer, DEVICE);
              NDManager scope = manager.newSubManager()) {
             double worst = 0;
             for (JsonNode c : ref.get("cases")) {
@@ -65,7 +68,7 @@ class ReferenceLogitsTest {
                     }
                 }
             }
-            System.out.printf("%s: max |logit - run.c| = %.3g%n", label, worst);
+            System.out.printf("%s on %s: max |logit - run.c| = %.3g%n", label, DEVICE, worst);
             assertThat(worst).as("max |logit - run.c| for %s", label).isLessThanOrEqualTo(tolerance);
         }
     }
