@@ -160,14 +160,14 @@ public final class Llama implements AutoCloseable {
     /** cos/sin of pos · θ^(-2i/headDim), both halves equal (rotate_half layout), computed in double. */
     private static NDArray[] rotaryTables(NDManager m, LlamaConfig c, DataType type) {
         int half = c.headDim() / 2;
-        float[] cos = new float[c.maxPositions() * c.headDim()];
-        float[] sin = new float[cos.length];
+        double[] cos = new double[c.maxPositions() * c.headDim()];
+        double[] sin = new double[cos.length];
         for (int p = 0; p < c.maxPositions(); p++) {
             for (int i = 0; i < half; i++) {
                 double angle = p * Math.pow(c.ropeTheta(), -2.0 * i / c.headDim());
                 int at = p * c.headDim() + i;
-                cos[at] = cos[at + half] = (float) Math.cos(angle);
-                sin[at] = sin[at + half] = (float) Math.sin(angle);
+                cos[at] = cos[at + half] = Math.cos(angle);
+                sin[at] = sin[at + half] = Math.sin(angle);
             }
         }
         Shape shape = new Shape(c.maxPositions(), c.headDim());

@@ -128,6 +128,23 @@ public final class Task {
         throw new PromptTooLongException(q.id(), ids.length, maxLength);
     }
 
+    /**
+     * Encodes labelled examples for training or evaluation; prompts over {@code maxLength} tokens are
+     * dropped and counted in {@code tooLong} (BoolQ is truncated instead).
+     */
+    public java.util.List<EncodedExample> encodeAll(java.util.List<Example> examples, Tokenizer tokenizer, int maxLength,
+                                                    java.util.concurrent.atomic.AtomicInteger tooLong) {
+        java.util.List<EncodedExample> out = new java.util.ArrayList<>();
+        for (Example e : examples) {
+            try {
+                out.add(new EncodedExample(e.question().id(), encode(e.question(), tokenizer, maxLength), e.label()));
+            } catch (PromptTooLongException ex) {
+                tooLong.incrementAndGet();
+            }
+        }
+        return out;
+    }
+
     private void requireMatches(Question q) {
         if (q.task() != kind) {
             throw new IllegalArgumentException("question " + q.id() + " is a " + q.task().id() + " question, not " + kind.id());
