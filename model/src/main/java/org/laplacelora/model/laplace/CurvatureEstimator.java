@@ -61,9 +61,18 @@ public final class CurvatureEstimator {
         return blocks;
     }
 
-    /** Adds one batch of labelled examples (labels are not used: the Fisher takes expectations under the model). */
-    public void add(List<EncodedExample> batch, int padId, NDManager manager) {
+    /**
+     * Adds one batch. The Fisher takes expectations under the model, so labels are not used for the
+     * curvature; the return value is the batch's log-likelihood Σ log p(y | x) at θ* (labelled examples only).
+     */
+    public double add(List<EncodedExample> batch, int padId, NDManager manager) {
         try (CapturedForward f = new CapturedForward(llama, adapter, answerIds, batch, padId, manager)) {
+            double logLikelihood = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.get(i).label() >= 0) {
+                    logLikelihood += Math.log(softmax(f.answerLogits()[i])[batch.get(i).label()]);
+                }
+            }
             List<double[][]> cotangents = fisherDirections(f.answerLogits());
             NDManager s = f.scope();
             int b = batch.size();
@@ -118,6 +127,7 @@ public final class CurvatureEstimator {
             for (Curvature c : curvatures.values()) {
                 c.countExamples(b);
             }
+            return logLikelihood;
         }
     }
 

@@ -227,6 +227,23 @@ public final class LoraAdapter implements AutoCloseable {
         return p;
     }
 
+    /** "sha256:…" of the adapter's configuration and float32 weights, in module order. */
+    public String identity() {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        sha.update((config.rank() + "/" + config.alpha() + "/" + config.rsLora()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (Map.Entry<String, LoraWeights> e : modules.entrySet()) {
+            sha.update(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            sha.update(float32(e.getValue().a()).data());
+            sha.update(float32(e.getValue().b()).data());
+        }
+        return "sha256:" + java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
     public long parameterCount() {
         return parameters().stream().mapToLong(a -> a.getShape().size()).sum();
     }

@@ -101,6 +101,18 @@ public final class LoraCapture implements AutoCloseable {
         return result;
     }
 
+    /** The same, for the given output rows only, [B, rows, r] (the LM head's answer rows). */
+    public NDArray gradientB(NDManager out, String module, LoraAdapter adapter, long[] rows) {
+        Record r = record(module);
+        NDArray outputGradient = r.outputGradient();
+        NDArray selected = outputGradient.get(new ai.djl.ndarray.index.NDIndex(":, :, {}", manager.create(rows)));
+        NDArray result = selected.swapAxes(1, 2).matMul(r.down()).mul(adapter.config().scale());
+        outputGradient.close();
+        selected.close();
+        result.attach(out);
+        return result;
+    }
+
     @Override
     public void close() {
         manager.close();
