@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
         },
         subcommands = {
             GenerateCommand.class,
+            FinetuneCommand.class,
+            FitPosteriorCommand.class,
+            EvaluateCommand.class,
+            ReportCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

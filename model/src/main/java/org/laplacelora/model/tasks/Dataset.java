@@ -40,6 +40,39 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
         return skipped.values().stream().mapToInt(Integer::intValue).sum();
     }
 
+    /**
+     * Reads a dataset, optionally a slice of it: {@code FILE[:80%]} keeps the first 80% of the usable rows,
+     * {@code FILE[80%:]} the rest (the paper's unshuffled 80/20 train/validation split), {@code FILE[100:300]}
+     * rows 100 to 299. The slice applies after unusable rows (ARC's non-4-choice ones) are dropped.
+     */
+    public static Dataset read(TaskKind task, String fileAndSlice) throws IOException {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(.*)\\[([^\\]:]*):([^\\]]*)]$").matcher(fileAndSlice);
+        if (!m.matches()) {
+            return read(task, Path.of(fileAndSlice));
+        }
+        Dataset all = read(task, Path.of(m.group(1)));
+        int n = all.examples().size();
+        int from = bound(m.group(2), n, 0, fileAndSlice);
+        int to = bound(m.group(3), n, n, fileAndSlice);
+        if (from > to) {
+            throw new IllegalArgumentException(fileAndSlice + ": empty slice (" + from + " > " + to + ")");
+        }
+        return new Dataset(all.file(), task, all.examples().subList(from, to), all.skipped());
+    }
+
+    private static int bound(String spec, int n, int empty, String whole) {
+        if (spec.isEmpty()) {
+            return empty;
+        }
+        try {
+            int v = spec.endsWith("%") ? (int) Math.round(n * Double.parseDouble(spec.substring(0, spec.length() - 1)) / 100)
+                    : Integer.parseInt(spec);
+            return Math.max(0, Math.min(n, v));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(whole + ": slice bounds must be row numbers or percentages, got " + spec);
+        }
+    }
+
     public static Dataset read(TaskKind task, Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "dataset file not found");

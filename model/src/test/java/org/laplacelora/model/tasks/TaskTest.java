@@ -157,6 +157,18 @@ class TaskTest {
     }
 
     @Test
+    void slicesSplitAFileAsThePapersUnshuffledTrainValidationSplit() throws Exception {
+        String file = Fixtures.path("data/winogrande-dev-20.jsonl").toString();
+        Dataset head = Dataset.read(TaskKind.WINOGRANDE, file + "[:80%]");
+        Dataset tail = Dataset.read(TaskKind.WINOGRANDE, file + "[80%:]");
+        assertThat(head.examples()).hasSize(16);
+        assertThat(tail.examples()).hasSize(4);
+        assertThat(tail.examples().get(0)).isEqualTo(Dataset.read(TaskKind.WINOGRANDE, Path.of(file)).examples().get(16));
+        assertThat(Dataset.read(TaskKind.WINOGRANDE, file + "[5:7]").examples()).hasSize(2);
+        assertThatThrownBy(() -> Dataset.read(TaskKind.WINOGRANDE, file + "[x:]")).hasMessageContaining("slice bounds");
+    }
+
+    @Test
     void malformedRowsNameTheFileLineAndField(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("wino.jsonl");
         Files.writeString(f, "{\"qID\":\"a\",\"sentence\":\"s _\",\"option1\":\"x\",\"option2\":\"y\",\"answer\":\"1\"}\n"

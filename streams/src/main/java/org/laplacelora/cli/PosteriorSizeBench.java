@@ -1,0 +1,65 @@
+package org.laplacelora.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.model.laplace.RandomPosterior;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "posterior-size", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Size on disk of a Laplace-LoRA posterior for given model shapes, built from random factors (no model "
+                + "needed). Defaults: LLaMA2-7B (32 layers, d 4096, q and v plus the LM head, r 8, k 10, C 4)."})
+final class PosteriorSizeBench implements Callable<Integer> {
+    @Option(names = "--layers", defaultValue = "32") int layers;
+
+    @Option(names = "--hidden", defaultValue = "4096") int hidden;
+
+    @Option(names = "--kv-dim", defaultValue = "4096", description = "v_proj output width (hidden for LLaMA2-7B; smaller with GQA).")
+    int kvDim;
+
+    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r.") int rank;
+
+    @Option(names = "--factor-rank", defaultValue = "10", description = "Sketch rank k of the large factors.") int factorRank;
+
+    @Option(names = "--classes", defaultValue = "4") int classes;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        long start = System.nanoTime();
+        LaplacePosterior p = RandomPosterior.forShapes(layers, hidden, kvDim, rank, factorRank, classes, 0);
+        double build = (System.nanoTime() - start) / 1e9;
+        Path file = Files.createTempFile("posterior-size", ".safetensors");
+        try {
+            start = System.nanoTime();
+            p.save(file);
+            double save = (System.nanoTime() - start) / 1e9;
+            start = System.nanoTime();
+            LaplacePosterior.load(file);
+            double load = (System.nanoTime() - start) / 1e9;
+            long bytes = Files.size(file);
+            long params = p.parameterCount(LaplacePosterior.ALL);
+            double fullFactors = 0;
+            for (var b : p.blocks()) {
+                fullFactors += 8.0 * ((double) b.block().gDim() * b.block().gDim() + (double) b.block().aDim() * b.block().aDim());
+            }
+            out.printf("shapes: %d layers, d %d, v out %d, LoRA r %d on q_proj, v_proj and lm_head (C %d), factor rank k %d%n",
+                    layers, hidden, kvDim, rank, classes, factorRank);
+            out.printf("posterior parameters: %,d in %d blocks%n", params, p.blocks().size());
+            out.printf("file: %,d bytes (%.1f MB); build %.1f s, save %.1f s, load + sha256 check %.1f s%n",
+                    bytes, bytes / 1e6, build, save, load);
+            out.printf("the same factors at full rank would take %.2f GB (float64)%n", fullFactors / 1e9);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        return 0;
+    }
+}
