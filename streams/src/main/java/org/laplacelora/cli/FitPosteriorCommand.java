@@ -63,6 +63,11 @@ final class FitPosteriorCommand implements Callable<Integer> {
             description = "Rank k of the low-rank sketch of each large Kronecker factor (Algorithm 1); sides ≤ k are exact. Default: ${DEFAULT-VALUE}.")
     int factorRank;
 
+    @Option(names = "--curvature-scale", paramLabel = "auto|X", defaultValue = "auto",
+            description = "τ in precision = τ·H + λ·I: a number fixes it; auto tunes it with λ on --val for the paper's "
+                    + "convention (whose factors over-count) and uses 1 otherwise. Default: ${DEFAULT-VALUE}.")
+    String curvatureScale;
+
     @Option(names = "--per-module-prior", description = "One prior precision per adapted module (evidence protocol).")
     boolean perModule;
 
@@ -94,7 +99,7 @@ final class FitPosteriorCommand implements Callable<Integer> {
             List<EncodedExample> trainSet = taskOptions.read(train, task, m, err);
             List<EncodedExample> valSet = val == null ? null : taskOptions.read(val, task, m, err);
             PosteriorFitting.Options options = new PosteriorFitting.Options(conventions, fisherType, factorRank, batchSize,
-                    perModule, tuningSamples, seed);
+                    perModule, tuningSamples, curvatureScale.equals("auto") ? Double.NaN : Double.parseDouble(curvatureScale), seed);
             PosteriorFitting.Result result;
             try (ProgressBar trainBar = Progress.bar("curvature", trainSet.size(), "examples");
                  ProgressBar valBar = valSet == null ? null : Progress.bar("jacobians", valSet.size(), "examples")) {

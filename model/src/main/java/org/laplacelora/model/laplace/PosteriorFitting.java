@@ -35,8 +35,23 @@ public final class PosteriorFitting {
         return t;
     }
 
+    /**
+     * @param curvatureScale a fixed τ for every convention, or NaN for the default: tuned on validation for
+     *     the paper's convention, 1 otherwise
+     */
     public record Options(Set<CurvatureConvention> conventions, FisherType fisher, int sketchRank, int batchSize,
-                          boolean perModulePrior, int tuningSamples, long seed) {}
+                          boolean perModulePrior, int tuningSamples, double curvatureScale, long seed) {
+        double[] taus(CurvatureConvention c) {
+            if (!Double.isNaN(curvatureScale)) {
+                return new double[] {curvatureScale};
+            }
+            return c == CurvatureConvention.PAPER ? PAPER_TAUS : new double[] {1};
+        }
+
+        double evidenceTau() {
+            return Double.isNaN(curvatureScale) ? 1 : curvatureScale;
+        }
+    }
 
     /** The chosen posterior and, per convention tried, what it scored. */
     public record Result(LaplacePosterior posterior, Map<CurvatureConvention, Map<String, Object>> conventions) {}
@@ -53,7 +68,7 @@ public final class PosteriorFitting {
         if (val == null || val.isEmpty()) {
             for (Map.Entry<CurvatureConvention, LaplacePosterior> e : fitted.entrySet()) {
                 LaplacePosterior p = e.getValue();
-                PriorTuning.Tuned la = PriorTuning.byEvidence(p, LaplacePosterior.ALL, o.perModulePrior(), 1, 2000);
+                PriorTuning.Tuned la = PriorTuning.byEvidence(p, LaplacePosterior.ALL, o.perModulePrior(), o.evidenceTau(), 2000);
                 PriorTuning.Tuned head = PriorTuning.byEvidence(p, LaplacePosterior.HEAD, false, 1, 2000);
                 p.setPrior(la.prior());
                 p.setLastLayerPrior(head.prior());
@@ -99,8 +114,7 @@ public final class PosteriorFitting {
         for (Map.Entry<CurvatureConvention, LaplacePosterior> e : fitted.entrySet()) {
             LaplacePosterior p = e.getValue();
             PriorTuning.Validation v = new PriorTuning.Validation(projected.get(e.getKey()), mus, labels, ids);
-            double[] tauGrid = e.getKey() == CurvatureConvention.PAPER ? PAPER_TAUS : new double[] {1};
-            PriorTuning.Tuned la = PriorTuning.byValidation(v, LaplacePosterior.ALL, tuning, tauGrid);
+            PriorTuning.Tuned la = PriorTuning.byValidation(v, LaplacePosterior.ALL, tuning, o.taus(e.getKey()));
             PriorTuning.Tuned head = PriorTuning.byValidation(v, LaplacePosterior.HEAD, tuning, new double[] {1});
             p.setPrior(la.prior());
             p.setLastLayerPrior(head.prior());
