@@ -46,8 +46,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
-    @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "The PEFT adapter the posterior was fitted on.")
-    Path adapter;
+    @Mixin
+    AdapterOptions adapterOptions;
 
     @Option(names = "--posterior", required = true, paramLabel = "FILE", description = "A posterior written by fit-posterior.")
     Path posteriorFile;
@@ -92,7 +92,7 @@ final class EvaluateCommand implements Callable<Integer> {
         LinearisedPredictive predictive = new LinearisedPredictive(Link.parse(link), samples, seed);
         try (ModelLoader.LoadedModel m = modelOptions.load();
              NDManager manager = NDManager.newBaseManager(m.llama().device());
-             LoraAdapter lora = LoraAdapter.load(adapter, m.llama(), manager)) {
+             LoraAdapter lora = adapterOptions.load(m, manager)) {
             Task task = taskOptions.bind(m);
             LaplacePredictor predictor = new LaplacePredictor(m.llama(), lora, posterior, predictive);
             predictor.requireAnswers(task.answerIds());

@@ -39,8 +39,8 @@ final class FitPosteriorCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
-    @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "The PEFT adapter (MAP) to put the posterior on.")
-    Path adapter;
+    @Mixin
+    AdapterOptions adapterOptions;
 
     @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file: the data the curvature sums over (FILE[:80%] for a slice).")
     Path train;
@@ -94,7 +94,7 @@ final class FitPosteriorCommand implements Callable<Integer> {
         FisherType fisherType = FisherType.valueOf(fisher.trim().toUpperCase(java.util.Locale.ROOT));
         try (ModelLoader.LoadedModel m = modelOptions.load();
              NDManager manager = NDManager.newBaseManager(m.llama().device());
-             LoraAdapter lora = LoraAdapter.load(adapter, m.llama(), manager)) {
+             LoraAdapter lora = adapterOptions.load(m, manager)) {
             Task task = taskOptions.bind(m);
             List<EncodedExample> trainSet = taskOptions.read(train, task, m, err);
             List<EncodedExample> valSet = val == null ? null : taskOptions.read(val, task, m, err);

@@ -41,7 +41,8 @@ final class PredictiveBench implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
-    @Option(names = "--adapter", required = true, paramLabel = "DIR") Path adapter;
+    @Mixin
+    AdapterOptions adapterOptions;
 
     @Option(names = "--posterior", required = true, paramLabel = "FILE") Path posteriorFile;
 
@@ -70,7 +71,7 @@ final class PredictiveBench implements Callable<Integer> {
         LinearisedPredictive predictive = new LinearisedPredictive(Link.parse(link), samples, 0);
         try (ModelLoader.LoadedModel m = modelOptions.load();
              NDManager manager = NDManager.newBaseManager(m.llama().device());
-             LoraAdapter lora = LoraAdapter.load(adapter, m.llama(), manager)) {
+             LoraAdapter lora = adapterOptions.load(m, manager)) {
             Task task = taskOptions.bind(m);
             List<EncodedExample> all = taskOptions.read(data, task, m, err);
             int n = Math.min(questions, all.size());
