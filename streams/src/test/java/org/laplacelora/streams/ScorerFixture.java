@@ -1,0 +1,72 @@
+package org.laplacelora.streams;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.laplacelora.model.Fixtures;
+import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.laplace.CurvatureConvention;
+import org.laplacelora.model.laplace.FisherType;
+import org.laplacelora.model.laplace.LaplaceFit;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.model.laplace.LinearisedPredictive;
+import org.laplacelora.model.laplace.Link;
+import org.laplacelora.model.laplace.PriorPrecision;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.tasks.Dataset;
+import org.laplacelora.model.tasks.EncodedExample;
+import org.laplacelora.model.tasks.Example;
+import org.laplacelora.model.tasks.Task;
+import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.streams.scorer.QuestionScorer;
+
+/**
+ * A real scorer for the streaming tests: stories260K with the reference case's LoRA adapter and a
+ * posterior fitted on 12 WinoGrande rows (about two seconds).
+ */
+public final class ScorerFixture {
+    private ScorerFixture() {}
+
+    public static Path winogrande() {
+        return Fixtures.path("data/winogrande-dev-20.jsonl");
+    }
+
+    public static LaplacePosterior posterior(ModelLoader.LoadedModel m, LoraAdapter adapter) throws Exception {
+        Task task = Task.of(TaskKind.WINOGRANDE, m.tokenizer());
+        List<EncodedExample> train = task.encodeAll(Dataset.read(TaskKind.WINOGRANDE, winogrande()).examples().subList(0, 12),
+                m.tokenizer(), 512, new AtomicInteger());
+        LaplacePosterior p = LaplaceFit.fit(m.llama(), adapter, train, EnumSet.of(CurvatureConvention.REDUCE),
+                new LaplaceFit.Settings("winogrande", task.answers(), task.answerIds(), FisherType.EXACT, 16, 4, 1, 0), n -> {})
+                .get(CurvatureConvention.REDUCE);
+        p.setPrior(PriorPrecision.of(3));
+        p.setLastLayerPrior(PriorPrecision.of(3));
+        p.setTemperature(2);
+        return p;
+    }
+
+    public static QuestionScorer scorer() throws Exception {
+        ModelLoader.LoadedModel m = ModelLoader.load(Fixtures.stories260kBin(), Fixtures.tok512(), Device.cpu());
+        NDManager manager = NDManager.newBaseManager(Device.cpu());
+        LoraAdapter adapter = LoraAdapter.load(Fixtures.path("laplace-case1/case1_adapter"), m.llama(), manager);
+        return new QuestionScorer(m, adapter, manager, posterior(m, adapter), 0, new LinearisedPredictive(Link.MC, 2000, 0), 512);
+    }
+
+    /** The WinoGrande rows of the fixture file as Avro questions. */
+    public static List<Question> questions() throws Exception {
+        return Dataset.read(TaskKind.WINOGRANDE, winogrande()).examples().stream().map(ScorerFixture::question).toList();
+    }
+
+    public static Question question(Example e) {
+        return Question.newBuilder().setId(e.question().id()).setTask("winogrande").setText(e.question().text())
+                .setChoices(e.question().choices()).setProducedAt(Instant.now()).build();
+    }
+
+    public static int[] labels() throws Exception {
+        return Dataset.read(TaskKind.WINOGRANDE, winogrande()).examples().stream().mapToInt(Example::label).toArray();
+    }
+}

@@ -1,0 +1,187 @@
+package org.laplacelora.streams.scorer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.schemas.avro.DeadLetter;
+import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.schemas.registry.HttpSchemaRegistry;
+import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
+import org.laplacelora.schemas.registry.RegistryConfig;
+import org.laplacelora.schemas.serde.ConfluentAvroSerde;
+import org.laplacelora.streams.ScorerFixture;
+import org.laplacelora.streams.config.Topics;
+
+class ScorerTopologyTest {
+    private static QuestionScorer scorer;
+    private static InProcessSchemaRegistry registry;
+    private static ConfluentAvroSerde<Question> questionSerde;
+    private static ConfluentAvroSerde<Prediction> predictionSerde;
+    private static ConfluentAvroSerde<DeadLetter> deadLetterSerde;
+    private static List<Question> questions;
+    private static final Topics TOPICS = Topics.defaults();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        scorer = ScorerFixture.scorer();
+        registry = InProcessSchemaRegistry.start(0, null);
+        HttpSchemaRegistry client = new HttpSchemaRegistry(RegistryConfig.of(registry.url()));
+        questionSerde = ConfluentAvroSerde.value(Question.class, client);
+        predictionSerde = ConfluentAvroSerde.value(Prediction.class, client);
+        deadLetterSerde = ConfluentAvroSerde.value(DeadLetter.class, client);
+        questions = ScorerFixture.questions();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        registry.close();
+        scorer.close();
+    }
+
+    private record Harness(TopologyTestDriver driver, TestInputTopic<String, byte[]> in, TestOutputTopic<String, Prediction> out,
+                           TestOutputTopic<String, DeadLetter> dlq) implements AutoCloseable {
+        @Override
+        public void close() {
+            driver.close();
+        }
+    }
+
+    private static Harness harness(Path stateDir, int maxBatch, Duration maxWait) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, "scorer-test");
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        TopologyTestDriver d = new TopologyTestDriver(ScorerTopology.build(TOPICS, scorer, questionSerde.deserializer(),
+                predictionSerde.serializer(), deadLetterSerde.serializer(), new ScorerTopology.Batching(maxBatch, maxWait)), p);
+        return new Harness(d,
+                d.createInputTopic(TOPICS.questions(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
+                d.createOutputTopic(TOPICS.predictions(), Serdes.String().deserializer(), predictionSerde.deserializer()),
+                d.createOutputTopic(TOPICS.questionsDlq(), Serdes.String().deserializer(), deadLetterSerde.deserializer()));
+    }
+
+    private static void send(Harness h, Question q) {
+        h.in().pipeInput(q.getId(), questionSerde.serializer().serialize(TOPICS.questions(), q));
+    }
+
+    @Test
+    void aFullMicroBatchIsScoredAtOnce(@TempDir Path state) {
+        try (Harness h = harness(state, 4, Duration.ofHours(1))) {
+            for (int i = 0; i < 3; i++) {
+                send(h, questions.get(i));
+            }
+            assertThat(h.out().isEmpty()).isTrue();
+            send(h, questions.get(3));
+            List<Prediction> out = h.out().readValuesToList();
+            assertThat(out).extracting(Prediction::getQuestionId)
+                    .containsExactly(questions.get(0).getId(), questions.get(1).getId(), questions.get(2).getId(), questions.get(3).getId());
+            for (Prediction p : out) {
+                assertThat(p.getBatchSize()).isEqualTo(4);
+                assertThat(p.getLaplace()).hasSize(2);
+                assertThat(p.getLaplace().get(0) + p.getLaplace().get(1)).isCloseTo(1, org.assertj.core.data.Offset.offset(1e-9));
+                assertThat(p.getMap().get(p.getPredicted())).isGreaterThanOrEqualTo(p.getMap().get(1 - p.getPredicted()) - 1e-9);
+                assertThat(p.getConfidence()).isEqualTo(p.getLaplace().get(p.getPredicted()));
+                assertThat(p.getLogitCovariance()).hasSize(4);
+                assertThat(p.getLogitCovariance().get(0)).isPositive();
+                assertThat(p.getLogitCovariance().subList(1, 4)).containsOnly(0.0);
+                assertThat(p.getEpistemic()).isBetween(0.0, p.getEntropy());
+                assertThat(p.getPosteriorVersion()).isZero();
+                assertThat(p.getAdapter()).startsWith("sha256:");
+            }
+        }
+    }
+
+    @Test
+    void aPartialBatchIsScoredAfterTheMaximumWait(@TempDir Path state) {
+        try (Harness h = harness(state, 32, Duration.ofMillis(200))) {
+            send(h, questions.get(0));
+            send(h, questions.get(1));
+            h.driver().advanceWallClockTime(Duration.ofMillis(50));
+            assertThat(h.out().isEmpty()).isTrue();
+            h.driver().advanceWallClockTime(Duration.ofMillis(300));
+            assertThat(h.out().readValuesToList()).extracting(Prediction::getBatchSize).containsExactly(2, 2);
+        }
+    }
+
+    @Test
+    void invalidRecordsGoToTheDeadLetterTopicWithTheirReasonAndTheStreamGoesOn(@TempDir Path state) {
+        try (Harness h = harness(state, 2, Duration.ofHours(1))) {
+            Question ok = questions.get(0);
+            h.in().pipeInput("garbage", "{not avro}".getBytes());                                         // offset 0
+            send(h, Question.newBuilder(ok).setId("u").setTask("sudoku").build());                     // 1
+            send(h, Question.newBuilder(ok).setId("c").setChoices(List.of("only one")).build());       // 2
+            send(h, Question.newBuilder(ok).setId("e").setText("  ").build());                         // 3
+            send(h, Question.newBuilder(ok).setId("l").setText("word ".repeat(400)).build());          // 4
+            send(h, Question.newBuilder(ok).setId("a").setTask("arc").build());                        // 5
+            send(h, ok);                                                                               // 6
+            send(h, questions.get(1));                                                                 // 7
+            List<DeadLetter> dead = h.dlq().readValuesToList();
+            assertThat(dead).extracting(DeadLetter::getReason)
+                    .containsExactly("UNDECODABLE", "UNKNOWN_TASK", "BAD_CHOICES", "EMPTY_TEXT", "TOO_LONG", "UNKNOWN_TASK");
+            assertThat(dead).extracting(DeadLetter::getOffset).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
+            assertThat(dead).allMatch(d -> d.getSourceTopic().equals("questions") && d.getPartition() == 0);
+            assertThat(dead.get(0).getMessage()).contains("not Confluent Avro wire format");
+            assertThat(new String(dead.get(0).getValue().array())).isEqualTo("{not avro}");
+            assertThat(dead.get(4).getMessage()).contains("more than the limit of 512");
+            assertThat(dead.get(5).getMessage()).contains("serves winogrande");
+            assertThat(h.out().readValuesToList()).extracting(Prediction::getQuestionId).containsExactly(ok.getId(), questions.get(1).getId());
+        }
+    }
+
+    /**
+     * Buffered questions live in the changelogged store, not in memory. The first scorer buffers three
+     * questions and stops; its store's changelog is what Kafka Streams replays into the next instance's
+     * store on restart (the test driver cannot restore, and cleans its state directory on close, so the
+     * replay is done here by hand); the next instance then scores them before anything newer.
+     */
+    @Test
+    void theMicroBatchBufferSurvivesARestart(@TempDir Path first, @TempDir Path second) {
+        List<org.apache.kafka.streams.test.TestRecord<Long, byte[]>> changelog;
+        try (Harness h = harness(first, 8, Duration.ofMillis(500))) {
+            send(h, questions.get(2));
+            send(h, questions.get(3));
+            send(h, questions.get(4));
+            assertThat(h.out().isEmpty()).isTrue();
+            changelog = h.driver().createOutputTopic("scorer-test-" + ScorerTopology.STORE + "-changelog",
+                    Serdes.Long().deserializer(), Serdes.ByteArray().deserializer()).readRecordsToList();
+        }
+        assertThat(changelog).hasSize(3);
+        try (Harness h = harness(second, 8, Duration.ofMillis(500))) {
+            org.apache.kafka.streams.state.KeyValueStore<Long, byte[]> store = h.driver().getKeyValueStore(ScorerTopology.STORE);
+            changelog.forEach(r -> store.put(r.key(), r.value()));
+            h.driver().advanceWallClockTime(Duration.ofSeconds(1));
+            send(h, questions.get(5));
+            h.driver().advanceWallClockTime(Duration.ofSeconds(1));
+            List<String> ids = new ArrayList<>();
+            h.out().readValuesToList().forEach(p -> ids.add(p.getQuestionId()));
+            assertThat(ids).containsExactly(questions.get(2).getId(), questions.get(3).getId(), questions.get(4).getId(),
+                    questions.get(5).getId());
+        }
+    }
+
+    @Test
+    void queueLatencyIsMeasuredFromProducedAt(@TempDir Path state) {
+        try (Harness h = harness(state, 1, Duration.ofHours(1))) {
+            send(h, Question.newBuilder(questions.get(0)).setProducedAt(Instant.now().minusSeconds(3)).build());
+            Prediction p = h.out().readValue();
+            // the driver's mocked wall clock starts when it is created, a little before produced_at was taken
+            assertThat(p.getQueueLatencyMs()).isBetween(2000L, 60_000L);
+            assertThat(p.getComputeLatencyMs()).isNotNegative();
+        }
+    }
+}
