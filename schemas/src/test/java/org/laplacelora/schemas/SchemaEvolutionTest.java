@@ -12,6 +12,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
+import org.laplacelora.schemas.avro.CalibratorEvent;
 import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.HeldOutMetrics;
@@ -33,7 +34,7 @@ import org.laplacelora.schemas.registry.Compatibility;
 class SchemaEvolutionTest {
     static final List<Class<?>> CONTRACTS = List.of(Question.class, Label.class, Prediction.class, ReliabilityBin.class,
             CalibrationMetrics.class, LabelledOutcome.class, DriftEvent.class, DeadLetter.class, HeldOutMetrics.class,
-            PosteriorChunk.class, PosteriorManifest.class, RefitRequest.class, RefitReport.class);
+            PosteriorChunk.class, PosteriorManifest.class, RefitRequest.class, RefitReport.class, CalibratorEvent.class);
 
     private static List<Schema> history(String name) throws IOException {
         Path dir = Path.of("src/test/resources/history", name);

@@ -68,6 +68,40 @@ public final class Calibration {
         return n;
     }
 
+    /** The accumulator's sums as numbers (for state stores); {@link #fromArray} restores them exactly. */
+    public double[] toArray() {
+        double[] a = new double[5 + 3 * BINS];
+        a[0] = n;
+        a[1] = correct;
+        a[2] = nllSum;
+        a[3] = brierSum;
+        a[4] = confidenceSum;
+        for (int b = 0; b < BINS; b++) {
+            a[5 + b] = binCount[b];
+            a[5 + BINS + b] = binCorrect[b];
+            a[5 + 2 * BINS + b] = binConfidence[b];
+        }
+        return a;
+    }
+
+    public static Calibration fromArray(double[] a) {
+        if (a.length != 5 + 3 * BINS) {
+            throw new IllegalArgumentException("a calibration snapshot has " + (5 + 3 * BINS) + " numbers, got " + a.length);
+        }
+        Calibration c = new Calibration();
+        c.n = (long) a[0];
+        c.correct = (long) a[1];
+        c.nllSum = a[2];
+        c.brierSum = a[3];
+        c.confidenceSum = a[4];
+        for (int b = 0; b < BINS; b++) {
+            c.binCount[b] = (long) a[5 + b];
+            c.binCorrect[b] = (long) a[5 + BINS + b];
+            c.binConfidence[b] = a[5 + 2 * BINS + b];
+        }
+        return c;
+    }
+
     static int bin(double confidence) {
         return Math.min(BINS - 1, Math.max(0, (int) Math.ceil(BINS * confidence) - 1));
     }

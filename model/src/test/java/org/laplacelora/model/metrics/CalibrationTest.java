@@ -96,6 +96,8 @@ class CalibrationTest {
             all.add(p, y);
             (i % 3 == 0 ? left : right).add(p, y);
         }
+        CalibrationMetrics restored = Calibration.fromArray(all.toArray()).metrics();
+        assertThat(restored).isEqualTo(all.metrics());
         CalibrationMetrics merged = left.merge(right).metrics();
         CalibrationMetrics direct = all.metrics();
         assertThat(merged.n()).isEqualTo(direct.n());

@@ -1,0 +1,216 @@
+package org.laplacelora.streams.calibrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.metrics.Calibration;
+import org.laplacelora.schemas.avro.CalibrationMetrics;
+import org.laplacelora.schemas.avro.DriftEvent;
+import org.laplacelora.schemas.avro.Label;
+import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.schemas.registry.HttpSchemaRegistry;
+import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
+import org.laplacelora.schemas.registry.RegistryConfig;
+import org.laplacelora.schemas.serde.ConfluentAvroSerde;
+import org.laplacelora.streams.config.Topics;
+
+class CalibratorTopologyTest {
+    private static final Topics TOPICS = Topics.defaults();
+    private static InProcessSchemaRegistry registry;
+    private static ConfluentAvroSerde<Question> questions;
+    private static ConfluentAvroSerde<Prediction> predictions;
+    private static ConfluentAvroSerde<Label> labels;
+    private static ConfluentAvroSerde<CalibrationMetrics> metrics;
+    private static ConfluentAvroSerde<DriftEvent> drift;
+    private static ConfluentAvroSerde<LabelledOutcome> outcomes;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        registry = InProcessSchemaRegistry.start(0, null);
+        HttpSchemaRegistry client = new HttpSchemaRegistry(RegistryConfig.of(registry.url()));
+        questions = ConfluentAvroSerde.value(Question.class, client);
+        predictions = ConfluentAvroSerde.value(Prediction.class, client);
+        labels = ConfluentAvroSerde.value(Label.class, client);
+        metrics = ConfluentAvroSerde.value(CalibrationMetrics.class, client);
+        drift = ConfluentAvroSerde.value(DriftEvent.class, client);
+        outcomes = ConfluentAvroSerde.value(LabelledOutcome.class, client);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        registry.close();
+    }
+
+    private record Harness(TopologyTestDriver driver, TestInputTopic<String, byte[]> q, TestInputTopic<String, Prediction> p,
+                           TestInputTopic<String, Label> l, TestOutputTopic<String, CalibrationMetrics> metrics,
+                           TestOutputTopic<String, DriftEvent> drift, TestOutputTopic<String, LabelledOutcome> outcomes)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            driver.close();
+        }
+
+        void predict(String id, int version, double... laplace) {
+            p.pipeInput(id, prediction(id, version, laplace));
+        }
+
+        void label(String id, int label) {
+            l.pipeInput(id, Label.newBuilder().setQuestionId(id).setLabel(label).setLabelledAt(Instant.now()).build());
+        }
+
+        void question(String id) {
+            q.pipeInput(id, questions.serialize(TOPICS.questions(), Question.newBuilder().setId(id).setTask("winogrande")
+                    .setText("s _").setChoices(List.of("a", "b")).setProducedAt(Instant.now()).build()));
+        }
+    }
+
+    static Prediction prediction(String id, int version, double... laplace) {
+        List<Double> lp = new ArrayList<>();
+        List<Double> map = new ArrayList<>();
+        for (double v : laplace) {
+            lp.add(v);
+            map.add(v > 0.5 ? 0.99 : 0.01);   // MAP: the same answer, overconfident
+        }
+        int predicted = Calibration.argmax(laplace);
+        return Prediction.newBuilder().setQuestionId(id).setTask("winogrande").setLaplace(lp).setMap(map).setTemperature(lp)
+                .setPredicted(predicted).setConfidence(laplace[predicted]).setEntropy(0).setEpistemic(0)
+                .setLogitMean(List.of(0.0, 0.0)).setLogitCovariance(List.of(0.0, 0.0, 0.0, 0.0)).setPosteriorVersion(version)
+                .setModel("m").setAdapter("a").setQueueLatencyMs(0).setComputeLatencyMs(0).setBatchSize(1)
+                .setScoredAt(Instant.now()).build();
+    }
+
+    private static Harness harness(Path state, CalibratorSettings settings) {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "calibrator-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+        TopologyTestDriver d = new TopologyTestDriver(CalibratorTopology.build(TOPICS, new CalibratorTopology.CalibratorSerdes(
+                questions.deserializer(), predictions, labels, metrics, drift, outcomes), settings), props);
+        return new Harness(d,
+                d.createInputTopic(TOPICS.questions(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
+                d.createInputTopic(TOPICS.predictions(), Serdes.String().serializer(), predictions.serializer()),
+                d.createInputTopic(TOPICS.labels(), Serdes.String().serializer(), labels.serializer()),
+                d.createOutputTopic(TOPICS.calibrationMetrics(), Serdes.String().deserializer(), metrics.deserializer()),
+                d.createOutputTopic(TOPICS.driftEvents(), Serdes.String().deserializer(), drift.deserializer()),
+                d.createOutputTopic(TOPICS.labelledOutcomes(), Serdes.String().deserializer(), outcomes.deserializer()));
+    }
+
+    private static CalibratorSettings settings(int window) {
+        return new CalibratorSettings(Duration.ofSeconds(30), window, 0.1, 25, 30, 0.15, "laplace");
+    }
+
+    @Test
+    void joinsWhateverTheArrivalOrder(@TempDir Path state) {
+        try (Harness h = harness(state, settings(4))) {
+            h.question("a");
+            h.predict("a", 0, 0.8, 0.2);
+            h.label("a", 0);                        // question, prediction, label
+            h.label("b", 1);
+            h.predict("b", 0, 0.3, 0.7);            // label before prediction, no question
+            h.predict("c", 0, 0.6, 0.4);
+            h.question("c");
+            h.label("c", 1);                        // question after prediction
+            h.label("d", 0);
+            h.question("d");
+            h.predict("d", 0, 0.9, 0.1);
+            List<LabelledOutcome> out = h.outcomes().readValuesToList();
+            assertThat(out).extracting(o -> o.getPrediction().getQuestionId()).containsExactly("a", "b", "c", "d");
+            assertThat(out).extracting(LabelledOutcome::getSequence).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(out).extracting(LabelledOutcome::getLabel).containsExactly(0, 1, 1, 0);
+            assertThat(out.get(0).getQuestion()).isNotNull();
+            assertThat(out.get(1).getQuestion()).isNull();
+            // the 4th outcome closes the window: metrics of all three methods, window + running + version
+            List<CalibrationMetrics> m = h.metrics().readValuesToList();
+            assertThat(m).hasSize(9);
+            CalibrationMetrics window = m.stream().filter(x -> x.getMethod().equals("laplace") && x.getScope().equals("window")).findFirst().orElseThrow();
+            Calibration expected = new Calibration().add(new double[] {0.8, 0.2}, 0).add(new double[] {0.3, 0.7}, 1)
+                    .add(new double[] {0.6, 0.4}, 1).add(new double[] {0.9, 0.1}, 0);
+            assertThat(window.getN()).isEqualTo(4);
+            assertThat(window.getFirstOutcome()).isZero();
+            assertThat(window.getLastOutcome()).isEqualTo(3);
+            assertThat(window.getAccuracy()).isEqualTo(0.75);
+            assertThat(window.getEce()).isCloseTo(expected.metrics().ece(), within(1e-12));
+            assertThat(window.getNll()).isCloseTo(expected.metrics().nll(), within(1e-12));
+            assertThat(window.getBrier()).isCloseTo(expected.metrics().brier(), within(1e-12));
+            assertThat(window.getBins()).hasSize(10);
+            CalibrationMetrics map = m.stream().filter(x -> x.getMethod().equals("map") && x.getScope().equals("window")).findFirst().orElseThrow();
+            assertThat(map.getEce()).isCloseTo(0.24, within(1e-12));   // four answers at 0.99, three right
+        }
+    }
+
+    @Test
+    void labelsThatNeverComeOrComeLateAreCounted(@TempDir Path state) {
+        try (Harness h = harness(state, settings(2))) {
+            h.predict("x", 0, 0.7, 0.3);
+            h.predict("y", 0, 0.7, 0.3);
+            h.driver().advanceWallClockTime(Duration.ofSeconds(31));
+            h.label("x", 0);                        // after the horizon: late, not an outcome
+            h.predict("z1", 0, 0.7, 0.3);
+            h.label("z1", 0);
+            h.predict("z2", 0, 0.7, 0.3);
+            h.label("z2", 1);
+            assertThat(h.outcomes().readValuesToList()).extracting(o -> o.getPrediction().getQuestionId()).containsExactly("z1", "z2");
+            CalibrationMetrics running = h.metrics().readValuesToList().stream()
+                    .filter(x -> x.getScope().equals("running")).findFirst().orElseThrow();
+            assertThat(running.getLabelsMissing()).isEqualTo(2);
+            assertThat(running.getLabelsLate()).isEqualTo(1);
+            assertThat(running.getN()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void runningVersionAndWindowScopesAndTheirKeys(@TempDir Path state) {
+        try (Harness h = harness(state, settings(3))) {
+            for (int i = 0; i < 9; i++) {
+                h.predict("q" + i, i < 6 ? 0 : 1, 0.8, 0.2);
+                h.label("q" + i, i % 2);
+            }
+            var records = h.metrics().readKeyValuesToList();
+            assertThat(records).hasSize(27);
+            assertThat(records).extracting(kv -> kv.key).contains("laplace|window|0", "laplace|window|2", "map|running",
+                    "temperature|version|0", "laplace|version|1");
+            CalibrationMetrics lastRunning = records.stream().filter(kv -> kv.key.equals("laplace|running")).reduce((a, b) -> b).orElseThrow().value;
+            assertThat(lastRunning.getN()).isEqualTo(9);
+            CalibrationMetrics v1 = records.stream().filter(kv -> kv.key.equals("laplace|version|1")).findFirst().orElseThrow().value;
+            assertThat(v1.getN()).isEqualTo(3);
+            assertThat(v1.getPosteriorVersion()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void driftIsDetectedWhenConfidentAnswersTurnWrong(@TempDir Path state) {
+        try (Harness h = harness(state, settings(20))) {
+            for (int i = 0; i < 60; i++) {
+                boolean drifted = i >= 40;
+                h.predict("q" + i, 0, 0.9, 0.1);
+                h.label("q" + i, drifted ? 1 : (i % 10 == 0 ? 1 : 0));   // 90% right, then confidently wrong
+            }
+            List<DriftEvent> events = h.drift().readValuesToList();
+            assertThat(events).isNotEmpty();
+            DriftEvent ph = events.stream().filter(e -> e.getDetector().equals("page-hinkley")).findFirst().orElseThrow();
+            assertThat(ph.getAtOutcome()).isBetween(40L, 59L);
+            assertThat(ph.getStatistic()).isGreaterThan(ph.getThreshold());
+            DriftEvent ece = events.stream().filter(e -> e.getDetector().equals("ece-window")).findFirst().orElseThrow();
+            assertThat(ece.getAtOutcome()).isEqualTo(59);
+            assertThat(events).allMatch(e -> e.getAtOutcome() >= 40);
+        }
+    }
+}
