@@ -17,6 +17,8 @@ public final class LinearisedPredictive {
 
     private static final double X_RANGE = 10;      // φ(10) ≈ 8e-23
     private static final double MAX_STEP = 0.25;   // the Gaussian factor alone: trapezoid error ~ exp(−2π²/h²)
+    private static final double WIDE_RANGE = 40;   // logistic density and H(σ(t)) below 1e-15 beyond
+    private static final double WIDE_STEP = 0.125;
 
     private final Link link;
     private final int samples;
@@ -151,17 +153,19 @@ public final class LinearisedPredictive {
     }
 
     /**
-     * p_0 = E[σ(t)], t ~ N(m, v) (m = μ_0 − μ_1): trapezoidal rule in x = (t − m)/√v on [−10, 10]. For an
-     * integrand analytic in a strip the rule converges exponentially: σ's poles at t = ±iπ sit π/√v from the
-     * real axis in x, so a step of 0.49/√v (at most 0.25) keeps the error near 1e-13 (Gauss–Hermite is not
-     * that accurate for the variances of a near-prior LoRA posterior).
+     * p_0 = E[σ(t)], t ~ N(m, v) (m = μ_0 − μ_1), to about 1e-13, by the trapezoidal rule — which converges
+     * exponentially for integrands analytic in a strip — in whichever variable keeps the integrand smooth:
+     * for v ≤ 1 in x = (t − m)/√v on [−10, 10] (step 0.49/√v, at most 0.25, since σ's poles at t = ±iπ sit
+     * π/√v away in x); for v > 1 through E[σ(T)] = P(L < T) with L standard logistic, i.e.
+     * ∫ Φ((m − l)/√v) σ′(l) dl on [−40, 40] with step 0.25, whatever the size of v (a near-prior LoRA
+     * posterior gives variances in the thousands). Gauss–Hermite is not this accurate here.
      */
     static double[] binaryExact(double m, double v) {
         double p0 = expectation(m, v, Sigmoid.P);
         return new double[] {p0, 1 - p0};
     }
 
-    /** H(E[σ(t)]) − E[H(σ(t))], by the same quadrature. */
+    /** H(E[σ(t)]) − E[H(σ(t))], by the same kind of quadrature. */
     static double binaryMutualInformation(double m, double v) {
         double[] p = binaryExact(m, v);
         return Math.max(0, entropy(p) - expectation(m, v, Sigmoid.ENTROPY));
@@ -174,16 +178,39 @@ public final class LinearisedPredictive {
             return value(m, f);
         }
         double sd = Math.sqrt(v);
-        double h = Math.min(MAX_STEP, 0.49 / sd);
-        int n = (int) Math.ceil(2 * X_RANGE / h);
-        h = 2 * X_RANGE / n;
+        if (v <= 1) {
+            double h = Math.min(MAX_STEP, 0.49 / sd);
+            int n = (int) Math.ceil(2 * X_RANGE / h);
+            h = 2 * X_RANGE / n;
+            double sum = 0;
+            for (int i = 0; i <= n; i++) {
+                double x = -X_RANGE + i * h;
+                double w = (i == 0 || i == n) ? 0.5 : 1;
+                sum += w * value(m + sd * x, f) * Math.exp(-0.5 * x * x);
+            }
+            return sum * h / Math.sqrt(2 * Math.PI);
+        }
+        double h = WIDE_STEP;
+        int n = (int) Math.round(2 * WIDE_RANGE / h);
         double sum = 0;
         for (int i = 0; i <= n; i++) {
-            double x = -X_RANGE + i * h;
+            double u = -WIDE_RANGE + i * h;
             double w = (i == 0 || i == n) ? 0.5 : 1;
-            sum += w * value(m + sd * x, f) * Math.exp(-0.5 * x * x);
+            if (f == Sigmoid.P) {
+                // u is the logistic variable l: Φ((m − l)/√v) σ'(l)
+                double s = value(u, Sigmoid.P);
+                sum += w * normalCdf((m - u) / sd) * s * (1 - s);
+            } else {
+                // u is t itself: H(σ(t)) N(t; m, v); H(σ(t)) < 1e-15 beyond |t| = 40
+                double z = (u - m) / sd;
+                sum += w * value(u, Sigmoid.ENTROPY) * Math.exp(-0.5 * z * z) / (sd * Math.sqrt(2 * Math.PI));
+            }
         }
-        return sum * h / Math.sqrt(2 * Math.PI);
+        return sum * h;
+    }
+
+    private static double normalCdf(double z) {
+        return 0.5 * org.apache.commons.math3.special.Erf.erfc(-z / Math.sqrt(2));
     }
 
     private static double value(double t, Sigmoid f) {

@@ -5,30 +5,41 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 class LinearisedPredictiveTest {
-    /** E[σ(t)] by brute force: trapezoid with step 1e-4 on [−16, 16]. */
-    private static double fine(double m, double v) {
+    /** E[f(σ(t))], t ~ N(m, v), by brute force: trapezoid on [−16, 16] in x with a step far below 1/√v. */
+    private static double fine(double m, double v, boolean entropy) {
         double sd = Math.sqrt(v);
-        int n = 320_000;
+        int n = (int) Math.max(320_000, 200 * 32 * sd);   // a step of 0.005 in t
         double h = 32.0 / n;
         double s = 0;
+        double carry = 0;   // Kahan summation: millions of terms
         for (int i = 0; i <= n; i++) {
             double x = -16 + i * h;
             double t = m + sd * x;
             double p = t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
-            s += (i == 0 || i == n ? 0.5 : 1) * p * Math.exp(-0.5 * x * x);
+            double q = 1 - p;
+            double f = entropy ? -(p > 0 ? p * Math.log(p) : 0) - (q > 0 ? q * Math.log(q) : 0) : p;
+            double y = (i == 0 || i == n ? 0.5 : 1) * f * Math.exp(-0.5 * x * x) - carry;
+            double next = s + y;
+            carry = (next - s) - y;
+            s = next;
         }
         return s * h / Math.sqrt(2 * Math.PI);
     }
 
     @Test
     void binaryRuleIsExactToRoundingOverTheVariancesThatOccur() {
-        for (double v : new double[] {1e-4, 0.1, 1, 4, 48, 200, 5000}) {
+        for (double v : new double[] {1e-4, 0.1, 1, 1.0001, 4, 48, 200, 5000, 1e6}) {
             for (double m : new double[] {-9, -1.5, 0, 0.3, 4, 12}) {
                 double got = LinearisedPredictive.expectation(m, v, LinearisedPredictive.Sigmoid.P);
-                assertThat(Math.abs(got - fine(m, v))).as("m %s v %s", m, v).isLessThan(1e-12);
+                assertThat(Math.abs(got - fine(m, v, false))).as("E[σ] m %s v %s", m, v).isLessThan(1e-12);
+                double h = LinearisedPredictive.expectation(m, v, LinearisedPredictive.Sigmoid.ENTROPY);
+                assertThat(Math.abs(h - fine(m, v, true))).as("E[H] m %s v %s", m, v).isLessThan(1e-12);
             }
         }
         assertThat(LinearisedPredictive.binaryExact(0.7, 0)[0]).isEqualTo(1 / (1 + Math.exp(-0.7)));
+        for (double v : new double[] {0.5, 3, 5000, 1e8}) {
+            assertThat(LinearisedPredictive.binaryExact(0, v)[0]).as("symmetry, v %s", v).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-14));
+        }
     }
 
     @Test
