@@ -20,6 +20,9 @@ import picocli.CommandLine.Command;
             FitPosteriorCommand.class,
             EvaluateCommand.class,
             ReportCommand.class,
+            ScorerCommand.class,
+            CalibratorCommand.class,
+            ProduceCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -65,6 +65,18 @@ public final class LinearisedPredictive {
         return new Prediction(p, entropy(p), sampled.epistemic());
     }
 
+    /** The predictive probabilities alone (no entropy terms): what prior tuning scores. */
+    public double[] probabilities(double[] mu, double[] sd, String questionId) {
+        if (mu.length == 2 && link != Link.MC) {
+            double m = mu[0] - mu[1];
+            return link == Link.BINARY ? binaryExact(m, sd[0]) : probit(mu, sd);
+        }
+        if (link == Link.PROBIT) {
+            return probit(mu, sd);
+        }
+        return predict(mu, sd, questionId).probabilities();
+    }
+
     static double[] differences(double[] mu) {
         int k = mu.length - 1;
         double[] m = new double[k];
@@ -210,7 +222,7 @@ public final class LinearisedPredictive {
     }
 
     private static double normalCdf(double z) {
-        return 0.5 * org.apache.commons.math3.special.Erf.erfc(-z / Math.sqrt(2));
+        return 0.5 * org.apache.commons.numbers.gamma.Erfc.value(-z / Math.sqrt(2));
     }
 
     private static double value(double t, Sigmoid f) {

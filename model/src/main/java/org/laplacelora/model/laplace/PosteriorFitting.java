@@ -152,7 +152,7 @@ public final class PosteriorFitting {
         Calibration c = new Calibration();
         for (int n = 0; n < v.labels().length; n++) {
             double[] sd = v.jacobians().covariance(n, p, LaplacePosterior.ALL);
-            c.add(predictive.predict(v.mu()[n], sd, v.ids()[n]).probabilities(), v.labels()[n]);
+            c.add(predictive.probabilities(v.mu()[n], sd, v.ids()[n]), v.labels()[n]);
         }
         return c.metrics().ece();
     }

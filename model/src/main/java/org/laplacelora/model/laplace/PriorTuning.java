@@ -147,7 +147,7 @@ public final class PriorTuning {
         double s = 0;
         for (int n = 0; n < val.labels().length; n++) {
             double[] sd = val.jacobians().covariance(n, p, include);
-            double[] prob = predictive.predict(val.mu()[n], sd, val.ids()[n]).probabilities();
+            double[] prob = predictive.probabilities(val.mu()[n], sd, val.ids()[n]);
             s -= Math.log(Math.max(prob[val.labels()[n]], 1e-12));
         }
         return s / val.labels().length;

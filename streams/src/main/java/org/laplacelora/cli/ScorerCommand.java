@@ -1,0 +1,59 @@
+package org.laplacelora.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.laplacelora.schemas.registry.SchemaRegistry;
+import org.laplacelora.streams.config.KafkaSettings;
+import org.laplacelora.streams.config.StreamsRunner;
+import org.laplacelora.streams.scorer.QuestionScorer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "scorer", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs the scorer: questions → micro-batched Laplace-LoRA predictions (exactly once); invalid records "
+                + "→ questions-dlq with their reason. Runs until interrupted (Ctrl-C)."})
+final class ScorerCommand implements Callable<Integer> {
+    @Mixin
+    KafkaOptions kafkaOptions;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Mixin
+    AdapterOptions adapterOptions;
+
+    @Mixin
+    ScoringOptions scoring;
+
+    @Option(names = "--application-id", defaultValue = "laplace-lora-scorer", paramLabel = "ID",
+            description = "Kafka Streams application id: instances with the same id share the work. Default: ${DEFAULT-VALUE}.")
+    String applicationId;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", description = "Local state (default: a temporary directory).")
+    Path stateDir;
+
+    @Override
+    public Integer call() throws Exception {
+        KafkaSettings kafka = kafkaOptions.settings();
+        try (QuestionScorer scorer = scoring.load(modelOptions, adapterOptions)) {
+            SchemaRegistry registry = kafka.registry();
+            Path state = stateDir != null ? stateDir : java.nio.file.Files.createTempDirectory("laplace-lora-scorer");
+            try (StreamsRunner app = StreamsRunner.start(scoring.topology(kafka, scorer, registry), kafka, applicationId, state,
+                    Duration.ofMillis(100))) {
+                System.err.printf("scorer running: %s → %s, posterior %s (Ctrl-C to stop)%n", kafka.topics().questions(),
+                        kafka.topics().predictions(), scoring.posterior);
+                awaitShutdown();
+            }
+        }
+        return 0;
+    }
+
+    static void awaitShutdown() throws InterruptedException {
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        stop.await();
+    }
+}

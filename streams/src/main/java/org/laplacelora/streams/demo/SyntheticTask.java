@@ -1,0 +1,72 @@
+package org.laplacelora.streams.demo;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.laplacelora.model.tasks.Example;
+import org.laplacelora.model.tasks.Question;
+import org.laplacelora.model.tasks.TaskKind;
+
+/**
+ * The demo's generated two-choice task. A sentence places a creature or a fruit in a setting; the answer is
+ * A for creatures and B for fruit (with a little label noise, so a fine-tuned model overfits and becomes
+ * overconfident). After the drift point the settings come from a vocabulary the model never saw and the
+ * rule is reversed: the fine-tuned model keeps answering by the old rule, confidently and wrongly, on
+ * inputs unlike its training data — where an input-dependent posterior can be less sure and a global
+ * temperature cannot.
+ */
+public final class SyntheticTask {
+    static final List<String> SETTINGS = List.of("forest", "river", "meadow", "valley", "garden", "orchard", "lake", "field");
+    static final List<String> SHIFTED_SETTINGS = List.of("city", "market", "station", "harbor", "office", "factory", "airport", "mall");
+    static final List<String> CREATURES = List.of("fox", "owl", "deer", "hare", "wolf", "bear", "crow", "frog");
+    static final List<String> FRUIT = List.of("apple", "pear", "plum", "fig", "lime", "kiwi", "date", "peach");
+    static final List<String> ADVERBS = List.of("quietly", "slowly", "again", "today", "early", "late", "often", "twice");
+    static final List<String> GLUE = List.of("in", "the", "a", "was", "seen", "near", "which", "kind", "?", "answer", ":");
+    public static final List<String> ANSWERS = List.of("A", "B");
+
+    private final double labelNoise;
+
+    public SyntheticTask(double labelNoise) {
+        this.labelNoise = labelNoise;
+    }
+
+    /** Every word of the task, for the tokenizer. */
+    public static List<String> vocabulary() {
+        List<String> v = new ArrayList<>(ANSWERS);
+        for (List<String> l : List.of(GLUE, SETTINGS, SHIFTED_SETTINGS, CREATURES, FRUIT, ADVERBS)) {
+            v.addAll(l);
+        }
+        return v;
+    }
+
+    /** The {@code index}-th question of a stream whose distribution shifts at {@code driftAt} (never when negative). */
+    public Example example(String id, Random random, boolean drifted) {
+        boolean creature = random.nextBoolean();
+        String thing = creature ? pick(CREATURES, random) : pick(FRUIT, random);
+        String setting = pick(drifted ? SHIFTED_SETTINGS : SETTINGS, random);
+        String adverb = pick(ADVERBS, random);
+        String prompt = random.nextBoolean()
+                ? "in the " + setting + " a " + thing + " was seen " + adverb + " which kind ? answer :"
+                : "a " + thing + " was seen " + adverb + " near the " + setting + " which kind ? answer :";
+        int label = creature ? 0 : 1;
+        if (drifted) {
+            label = 1 - label;
+        } else if (random.nextDouble() < labelNoise) {
+            label = 1 - label;
+        }
+        return new Example(new Question(id, TaskKind.GENERIC, null, List.of(), null, prompt, ANSWERS), label);
+    }
+
+    public List<Example> examples(String prefix, int n, long seed, boolean drifted) {
+        Random random = new Random(seed);
+        List<Example> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(example(prefix + i, random, drifted));
+        }
+        return out;
+    }
+
+    private static String pick(List<String> words, Random random) {
+        return words.get(random.nextInt(words.size()));
+    }
+}
