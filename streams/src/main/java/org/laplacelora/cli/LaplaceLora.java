@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
             ScorerCommand.class,
             CalibratorCommand.class,
             ProduceCommand.class,
+            DemoCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })

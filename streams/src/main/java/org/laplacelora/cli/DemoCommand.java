@@ -1,0 +1,167 @@
+package org.laplacelora.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.function.IntFunction;
+import org.laplacelora.model.laplace.LinearisedPredictive;
+import org.laplacelora.model.laplace.Link;
+import org.laplacelora.model.tasks.Dataset;
+import org.laplacelora.model.tasks.Example;
+import org.laplacelora.model.tasks.Question;
+import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.streams.calibrator.CalibratorSettings;
+import org.laplacelora.streams.demo.DemoAssets;
+import org.laplacelora.streams.demo.DemoRun;
+import org.laplacelora.streams.demo.DemoSummary;
+import org.laplacelora.streams.demo.SyntheticTask;
+import org.laplacelora.streams.scorer.QuestionScorer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The whole pipeline on this machine: an embedded Kafka broker and schema registry, the scorer and the "
+                + "calibrator; questions replayed with delayed labels, a shift in their distribution at --drift-at, a live table "
+                + "of windowed accuracy / ECE / NLL for MAP, temperature scaling and Laplace-LoRA, and a summary at the end.",
+            "Without model arguments it needs nothing downloaded: it generates a two-choice task, builds a tiny LLaMA from a "
+                    + "fixed seed, fine-tunes a LoRA and fits its posterior on first run (cached in --cache-dir). Before the "
+                    + "drift the fine-tuned model answers well; after it, the settings of the sentences are new words and the "
+                    + "rule is reversed, so the model is confidently wrong.",
+            "With --model, --task and --dataset it streams that dataset through your adapter and posterior instead (the "
+                    + "drift then rotates the labels: concept drift)."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "With --model: its adapter (finetune).") Path adapter;
+
+    @Option(names = "--posterior", paramLabel = "FILE", description = "With --model: its posterior (fit-posterior).") Path posterior;
+
+    @Option(names = "--task", paramLabel = "TASK", description = "With --model: winogrande, arc, obqa or boolq.") String task;
+
+    @Option(names = "--dataset", paramLabel = "FILE", description = "With --model: the questions to stream (official JSONL).") String dataset;
+
+    @Option(names = "--questions", defaultValue = "400", paramLabel = "N", description = "Valid questions to publish. Default: ${DEFAULT-VALUE}.")
+    int questions;
+
+    @Option(names = "--drift-at", paramLabel = "K", description = "The question at which the distribution shifts (default: half way; -1: never).")
+    Integer driftAt;
+
+    @Option(names = "--inject-bad", defaultValue = "0", paramLabel = "B",
+            description = "Also publish B malformed records (each must come out as exactly one dead letter). Default: ${DEFAULT-VALUE}.")
+    int injectBad;
+
+    @Option(names = "--summary-json", paramLabel = "OUT", description = "Write the summary as JSON.") Path summaryJson;
+
+    @Option(names = "--rate", defaultValue = "40", paramLabel = "Q/S", description = "Questions per second. Default: ${DEFAULT-VALUE}.")
+    double rate;
+
+    @Option(names = "--label-delay-ms", defaultValue = "500", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.") long labelDelayMs;
+
+    @Option(names = "--window-size", defaultValue = "50", paramLabel = "N", description = "Labelled outcomes per window. Default: ${DEFAULT-VALUE}.")
+    int windowSize;
+
+    @Option(names = "--partitions", defaultValue = "2", paramLabel = "N", description = "Partitions of the data topics. Default: ${DEFAULT-VALUE}.")
+    int partitions;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the embedded broker and registry keep their data (default: a temporary directory, deleted).")
+    Path dataDir;
+
+    @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded broker port (0: any free one).") int kafkaPort;
+
+    @Option(names = "--registry-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded registry port (0: any free one).")
+    int registryPort;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the generated model, adapter and posterior are cached. "
+            + "Default: $XDG_CACHE_HOME/laplace-lora or ~/.cache/laplace-lora.")
+    Path cacheDir;
+
+    @Option(names = "--seed", defaultValue = "11", paramLabel = "S", description = "Seeds the generated questions. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        int drift = driftAt == null ? questions / 2 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
+        QuestionScorer scorer;
+        IntFunction<Example> stream;
+        LinearisedPredictive predictive = new LinearisedPredictive(Link.MC, 20_000, 0);
+        java.util.Map<String, Object> modelReport;
+        if (model == null) {
+            DemoAssets.Paths assets = DemoAssets.prepare(cacheRoot(), out::println);
+            scorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", predictive, 64);
+            SyntheticTask synthetic = new SyntheticTask(0.1);
+            stream = i -> synthetic.example("q" + i, new Random(seed * 1_000_003L + i), i >= drift);
+            modelReport = assets.report();
+        } else {
+            if (task == null || dataset == null || adapter == null || posterior == null) {
+                throw new IllegalArgumentException("with --model, also give --task, --dataset, --adapter and --posterior "
+                        + "(make them with finetune and fit-posterior)");
+            }
+            scorer = QuestionScorer.load(model, tokenizer, adapter, posterior, "auto", predictive, 512);
+            List<Example> examples = Dataset.read(TaskKind.parse(task), dataset).examples();
+            if (examples.size() < questions) {
+                throw new IllegalArgumentException(dataset + " has " + examples.size() + " usable questions, fewer than --questions " + questions);
+            }
+            stream = i -> {
+                Example e = examples.get(i);
+                Question q = e.question();
+                Question renamed = new Question("q" + i, q.task(), q.text(), q.choices(), q.context(), q.prompt(), q.answers());
+                int classes = q.numClasses();
+                return new Example(renamed, i >= drift && e.labelled() ? (e.label() + 1) % classes : e.label());
+            };
+            modelReport = java.util.Map.of("model", model.toString(), "posterior", posterior.toString());
+        }
+        DemoSummary summary;
+        try (scorer) {
+            CalibratorSettings calibrator = new CalibratorSettings(Duration.ofSeconds(30), windowSize, 0.1, 25, 30, 0.15, "laplace");
+            summary = DemoRun.run(scorer, new DemoRun.Options(questions, drift, injectBad, rate, Duration.ofMillis(labelDelayMs),
+                    windowSize, partitions, dataDir, kafkaPort, registryPort, 16, Duration.ofMillis(100), calibrator, stream), out);
+        }
+        summary.model.putAll(modelReport);
+        printSummary(out, summary);
+        if (summaryJson != null) {
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(summaryJson.toFile(), summary.toJson());
+            out.println("summary written to " + summaryJson);
+        }
+        return summary.duplicatePredictions == 0 && summary.predictions == summary.questionsPublished
+                && summary.deadLetters == injectBad ? 0 : 1;
+    }
+
+    private Path cacheRoot() {
+        if (cacheDir != null) {
+            return cacheDir;
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache")).resolve("laplace-lora");
+    }
+
+    private static void printSummary(PrintStream out, DemoSummary s) {
+        out.println();
+        out.printf("questions published %d, predictions %d (duplicates %d), dead letters %d %s%n", s.questionsPublished,
+                s.predictions, s.duplicatePredictions, s.deadLetters, s.deadLetterReasons);
+        out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
+        for (String phase : List.of("before", "after")) {
+            List<DemoSummary.Window> w = s.windows.stream()
+                    .filter(x -> phase.equals("before") ? x.endQuestion() < s.driftAt : x.startQuestion() >= s.driftAt).toList();
+            if (w.isEmpty()) {
+                continue;
+            }
+            out.printf("windows %s the drift (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", phase,
+                    w.size(), mean(w, x -> x.map().ece()), mean(w, x -> x.temperature().ece()), mean(w, x -> x.laplace().ece()),
+                    mean(w, x -> x.laplace().accuracy()));
+        }
+        s.driftEvents.forEach(d -> out.printf("drift detected by %s at question %d%n", d.detector(), d.atQuestion()));
+        s.posteriorVersions.forEach(v -> out.printf("posterior version %d first used at question %d%n", v.version(), v.firstUsedAtQuestion()));
+    }
+
+    private static double mean(List<DemoSummary.Window> w, java.util.function.ToDoubleFunction<DemoSummary.Window> f) {
+        return 100 * w.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+}

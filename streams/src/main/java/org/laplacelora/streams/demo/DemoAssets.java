@@ -1,0 +1,99 @@
+package org.laplacelora.streams.demo;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.laplace.CurvatureConvention;
+import org.laplacelora.model.laplace.FisherType;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.model.laplace.PosteriorFitting;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.lora.LoraConfig;
+import org.laplacelora.model.tasks.EncodedExample;
+import org.laplacelora.model.tasks.Task;
+import org.laplacelora.model.train.MapTrainer;
+
+/**
+ * The demo's model, MAP adapter and posterior, built on first use and cached: a tiny LLaMA from a fixed
+ * seed, a LoRA fine-tuned on the generated task (before the drift), and a Laplace posterior fitted with
+ * validation data (with the temperature of the baseline). A later run with the same settings reuses them.
+ */
+public final class DemoAssets {
+    /** Bump when anything below changes what gets built. */
+    private static final String VERSION = "demo-v1";
+    static final long MODEL_SEED = 7;
+    static final int TRAIN = 600;
+    static final int VALIDATION = 200;
+    static final double LABEL_NOISE = 0.1;
+
+    public record Paths(Path model, Path adapter, Path posterior, Map<String, Object> report) {}
+
+    private DemoAssets() {}
+
+    public static Path directory(Path cacheRoot) {
+        return cacheRoot.resolve(VERSION);
+    }
+
+    /** Returns the cached assets, building them first if they are missing. */
+    public static Paths prepare(Path cacheRoot, Consumer<String> log) throws IOException {
+        Path dir = directory(cacheRoot);
+        Path model = dir.resolve("model");
+        Path adapter = dir.resolve("adapter");
+        Path posterior = dir.resolve("posterior.safetensors");
+        Path report = dir.resolve("prepare.json");
+        ObjectMapper json = new ObjectMapper();
+        if (Files.isRegularFile(report) && Files.isRegularFile(posterior)) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> r = json.readValue(report.toFile(), Map.class);
+            log.accept("using the cached demo model, adapter and posterior in " + dir);
+            return new Paths(model, adapter, posterior, r);
+        }
+        Files.createDirectories(dir);
+        long start = System.nanoTime();
+        log.accept("first run: building the demo model in " + dir + " (cached for later runs)");
+        TinyLlama.write(model, SyntheticTask.vocabulary(), TinyLlama.Shape.demo(), MODEL_SEED);
+        Map<String, Object> r = new LinkedHashMap<>();
+        try (ModelLoader.LoadedModel m = ModelLoader.load(model, null, Device.cpu());
+             NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+            SyntheticTask task = new SyntheticTask(LABEL_NOISE);
+            Task t = Task.generic(SyntheticTask.ANSWERS, m.tokenizer());
+            AtomicInteger tooLong = new AtomicInteger();
+            int limit = m.llama().config().maxPositions();
+            List<EncodedExample> train = t.encodeAll(task.examples("train-", TRAIN, 1, false), m.tokenizer(), limit, tooLong);
+            List<EncodedExample> val = t.encodeAll(task.examples("val-", VALIDATION, 2, false), m.tokenizer(), limit, tooLong);
+            LoraConfig config = new LoraConfig(8, 16, 0.05, LoraConfig.DEFAULT_TARGETS, m.llama().identity(), false);
+            try (LoraAdapter lora = LoraAdapter.initialise(m.llama(), config, 1, manager)) {
+                log.accept(String.format("  fine-tuning the MAP LoRA on %d generated questions ...", train.size()));
+                MapTrainer.Result result = new MapTrainer(m.llama(), lora, t.answerIds()).train(train,
+                        new MapTrainer.Settings(3e-3, 0, 16, 0, 30, 1, 0, m.tokenizer().bos()), null, (s, n, l, x) -> {});
+                lora.save(adapter);
+                log.accept(String.format("  train accuracy %.1f%% (label noise %.0f%%); fitting the Laplace posterior ...",
+                        100 * result.trainAccuracy(), 100 * LABEL_NOISE));
+                PosteriorFitting.Result fit = PosteriorFitting.fit(m.llama(), lora, t, train, val,
+                        new PosteriorFitting.Options(EnumSet.allOf(CurvatureConvention.class), FisherType.EXACT, 10, 16, false,
+                                1000, Double.NaN, 0), m.tokenizer().bos(), x -> {}, x -> {});
+                LaplacePosterior p = fit.posterior();
+                p.save(posterior);
+                r.put("train_accuracy", result.trainAccuracy());
+                r.put("convention", p.info().convention().id());
+                r.put("lambda", p.prior().lambda());
+                r.put("temperature", p.temperature());
+                r.put("seconds", (System.nanoTime() - start) / 1e9);
+                log.accept(String.format("  posterior: convention %s, λ %.3g, temperature %.2f (%.0f s in all)",
+                        p.info().convention().id(), p.prior().lambda(), p.temperature(), (System.nanoTime() - start) / 1e9));
+            }
+        }
+        json.writerWithDefaultPrettyPrinter().writeValue(report.toFile(), r);
+        return new Paths(model, adapter, posterior, r);
+    }
+}
