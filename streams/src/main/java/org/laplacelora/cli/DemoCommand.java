@@ -135,9 +135,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private Path cacheRoot() {
-        if (cacheDir != null) {
-            return cacheDir;
-        }
+        return cacheDir != null ? cacheDir : defaultCacheRoot();
+    }
+
+    static Path defaultCacheRoot() {
         String xdg = System.getenv("XDG_CACHE_HOME");
         return (xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache")).resolve("laplace-lora");
     }

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             CalibratorCommand.class,
             ProduceCommand.class,
             DemoCommand.class,
+            TopicsCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class
         })
