@@ -5,7 +5,8 @@ import picocli.CommandLine.Command;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that print their numbers with the command that produced them (see docs/).",
-        subcommands = {ForwardBench.class, PredictiveBench.class, PosteriorSizeBench.class, PipelineBench.class})
+        subcommands = {ForwardBench.class, PredictiveBench.class, PosteriorSizeBench.class, PipelineBench.class, RefitBench.class,
+            SwapBench.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

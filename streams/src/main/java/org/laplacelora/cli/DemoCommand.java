@@ -20,13 +20,20 @@ import org.laplacelora.streams.demo.DemoRun;
 import org.laplacelora.streams.demo.DemoSummary;
 import org.laplacelora.streams.demo.SyntheticTask;
 import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.streams.refit.PosteriorVersions;
+import org.laplacelora.streams.refit.RefitSettings;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The whole pipeline on this machine: an embedded Kafka broker and schema registry, the scorer and the "
-                + "calibrator; questions replayed with delayed labels, a shift in their distribution at --drift-at, a live table "
-                + "of windowed accuracy / ECE / NLL for MAP, temperature scaling and Laplace-LoRA, and a summary at the end.",
+        description = {"The whole pipeline on this machine: an embedded Kafka broker and schema registry, the scorer, the "
+                + "calibrator and the refitter; questions replayed with delayed labels, a shift in their distribution at --drift-at, "
+                + "a live table of windowed accuracy / ECE / NLL for MAP, temperature scaling and Laplace-LoRA, and a summary at "
+                + "the end. After the drift the calibrator's detectors fire, the refitter re-fits the posterior on the new "
+                + "labelled questions and publishes a new version, and the scorer swaps it in: watch the Laplace-LoRA ECE and the "
+                + "posterior version column.",
             "Without model arguments it needs nothing downloaded: it generates a two-choice task, builds a tiny LLaMA from a "
                     + "fixed seed, fine-tunes a LoRA and fits its posterior on first run (cached in --cache-dir). Before the "
                     + "drift the fine-tuned model answers well; after it, the settings of the sentences are new words and the "
@@ -85,17 +92,45 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "11", paramLabel = "S", description = "Seeds the generated questions. Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @ArgGroup(validate = false, heading = "Refitter (defaults tuned for the demo's pace):%n")
+    DemoRefit refit = new DemoRefit();
+
+    /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
+    static final class DemoRefit {
+        @Option(names = "--refit-min-examples", defaultValue = "60", paramLabel = "N",
+                description = "Labelled questions since the drift before a refit. Default: ${DEFAULT-VALUE}.")
+        int minExamples = 60;
+
+        @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.")
+        long debounceMs = 1000;
+
+        @Option(names = "--refit-cooldown-s", defaultValue = "20", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
+        long cooldownS = 20;
+
+        @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS", description = "Default: ${DEFAULT-VALUE}.")
+        double gateMargin = 0.01;
+
+        RefitSettings settings() {
+            PosteriorRefit.Options d = PosteriorRefit.Options.defaults();
+            return new RefitSettings(400, Duration.ofHours(1), 0, Duration.ZERO, Duration.ofMillis(debounceMs), Duration.ofSeconds(cooldownS),
+                    minExamples, 25, 5, PosteriorVersions.CHUNK_BYTES,
+                    new PosteriorRefit.Options(d.heldOutFraction(), 0, gateMargin, false, d.batchSize(), d.tuningSamples(), d.seed()));
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
         int drift = driftAt == null ? questions / 2 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
         QuestionScorer scorer;
+        QuestionScorer refitterScorer;
         IntFunction<Example> stream;
         LinearisedPredictive predictive = new LinearisedPredictive(Link.MC, 20_000, 0);
         java.util.Map<String, Object> modelReport;
         if (model == null) {
             DemoAssets.Paths assets = DemoAssets.prepare(cacheRoot(), out::println);
             scorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", predictive, 64);
+            refitterScorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", predictive, 64);
             SyntheticTask synthetic = new SyntheticTask(0.1);
             stream = i -> synthetic.example("q" + i, new Random(seed * 1_000_003L + i), i >= drift);
             modelReport = assets.report();
@@ -105,6 +140,7 @@ final class DemoCommand implements Callable<Integer> {
                         + "(make them with finetune and fit-posterior)");
             }
             scorer = QuestionScorer.load(model, tokenizer, adapter, posterior, "auto", predictive, 512);
+            refitterScorer = QuestionScorer.load(model, tokenizer, adapter, posterior, "auto", predictive, 512);
             List<Example> examples = Dataset.read(TaskKind.parse(task), dataset).examples();
             if (examples.size() < questions) {
                 throw new IllegalArgumentException(dataset + " has " + examples.size() + " usable questions, fewer than --questions " + questions);
@@ -119,10 +155,11 @@ final class DemoCommand implements Callable<Integer> {
             modelReport = java.util.Map.of("model", model.toString(), "posterior", posterior.toString());
         }
         DemoSummary summary;
-        try (scorer) {
+        try (scorer; refitterScorer) {
             CalibratorSettings calibrator = new CalibratorSettings(Duration.ofSeconds(30), windowSize, 0.1, 25, 30, 0.15, "laplace");
-            summary = DemoRun.run(scorer, new DemoRun.Options(questions, drift, injectBad, rate, Duration.ofMillis(labelDelayMs),
-                    windowSize, partitions, dataDir, kafkaPort, registryPort, 16, Duration.ofMillis(100), calibrator, stream), out);
+            summary = DemoRun.run(scorer, refitterScorer, new DemoRun.Options(questions, drift, injectBad, rate,
+                    Duration.ofMillis(labelDelayMs), windowSize, partitions, dataDir, kafkaPort, registryPort, 16, Duration.ofMillis(100),
+                    calibrator, refit.settings(), stream), out);
         }
         summary.model.putAll(modelReport);
         printSummary(out, summary);
@@ -148,21 +185,17 @@ final class DemoCommand implements Callable<Integer> {
         out.printf("questions published %d, predictions %d (duplicates %d), dead letters %d %s%n", s.questionsPublished,
                 s.predictions, s.duplicatePredictions, s.deadLetters, s.deadLetterReasons);
         out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
-        for (String phase : List.of("before", "after")) {
-            List<DemoSummary.Window> w = s.windows.stream()
-                    .filter(x -> phase.equals("before") ? x.endQuestion() < s.driftAt : x.startQuestion() >= s.driftAt).toList();
-            if (w.isEmpty()) {
-                continue;
-            }
-            out.printf("windows %s the drift (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", phase,
-                    w.size(), mean(w, x -> x.map().ece()), mean(w, x -> x.temperature().ece()), mean(w, x -> x.laplace().ece()),
-                    mean(w, x -> x.laplace().accuracy()));
-        }
         s.driftEvents.forEach(d -> out.printf("drift detected by %s at question %d%n", d.detector(), d.atQuestion()));
         s.posteriorVersions.forEach(v -> out.printf("posterior version %d first used at question %d%n", v.version(), v.firstUsedAtQuestion()));
+        phase(out, "before the drift", s.beforeDrift());
+        phase(out, s.swapQuestion() < 0 ? "after the drift" : "from the drift to the swap", s.driftToSwap());
+        phase(out, "after the swap", s.afterSwap());
     }
 
-    private static double mean(List<DemoSummary.Window> w, java.util.function.ToDoubleFunction<DemoSummary.Window> f) {
-        return 100 * w.stream().mapToDouble(f).average().orElse(Double.NaN);
+    private static void phase(PrintStream out, String name, DemoSummary.Phase p) {
+        if (p.windows() > 0) {
+            out.printf("windows %s (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", name, p.windows(),
+                    100 * p.mapEce(), 100 * p.temperatureEce(), 100 * p.laplaceEce(), 100 * p.laplaceAccuracy());
+        }
     }
 }

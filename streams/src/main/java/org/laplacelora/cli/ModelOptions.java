@@ -25,12 +25,16 @@ final class ModelOptions {
             description = "CPU threads for PyTorch's intra-op parallelism (default: PyTorch's own choice).")
     Integer threads;
 
-    ModelLoader.LoadedModel load() throws IOException {
+    /** Applies --threads; the engine reads it once, when it starts, so this must run before anything touches DJL. */
+    void configureEngine() {
         if (threads != null) {
-            // Read once, when the engine starts: this must run before anything touches DJL.
             System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
+    }
+
+    ModelLoader.LoadedModel load() throws IOException {
+        configureEngine();
         Device d = ModelLoader.device(device);
         return ModelLoader.load(model, tokenizer, d);
     }

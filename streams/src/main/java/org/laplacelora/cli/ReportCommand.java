@@ -16,8 +16,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "report", mixinStandardHelpOptions = true,
         description = "Aggregates `evaluate --json` files (one per seed) into a Markdown table in the paper's units: "
-                + "mean ± standard error of accuracy (%), ECE (%), NLL (nats), Brier and signed calibration "
-                + "(mean confidence − accuracy, %; positive = overconfident).")
+                + "mean ± standard error of accuracy (%%), ECE (%%), NLL (nats), Brier and signed calibration "
+                + "(mean confidence − accuracy, %%; positive = overconfident).")
 final class ReportCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "EVAL_JSON") List<Path> files;
 

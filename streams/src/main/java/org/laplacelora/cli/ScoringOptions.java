@@ -40,6 +40,7 @@ final class ScoringOptions {
     int maxLength;
 
     QuestionScorer load(ModelOptions model, AdapterOptions adapter) throws IOException {
+        model.configureEngine();
         return QuestionScorer.load(model.model, model.tokenizer, adapter.adapter, posterior, model.device,
                 new LinearisedPredictive(Link.parse(link), samples, 0), maxLength);
     }

@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -22,6 +23,9 @@ import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.model.tasks.Task;
 import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.model.metrics.Calibration;
+import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.streams.scorer.QuestionScorer;
 
@@ -64,6 +68,23 @@ public final class ScorerFixture {
     public static Question question(Example e) {
         return Question.newBuilder().setId(e.question().id()).setTask("winogrande").setText(e.question().text())
                 .setChoices(e.question().choices()).setProducedAt(Instant.now()).build();
+    }
+
+    /**
+     * The fixture's questions scored by {@code scorer} and labelled against the model's own MAP answers: a
+     * concept drift that a posterior near the MAP is sure and wrong about (what a refit must correct).
+     */
+    public static List<LabelledOutcome> driftedOutcomes(QuestionScorer scorer) throws Exception {
+        List<Question> questions = questions();
+        List<Prediction> predictions = scorer.score(questions.stream().map(scorer::validate).toList(), System.currentTimeMillis());
+        List<LabelledOutcome> out = new ArrayList<>();
+        for (int i = 0; i < questions.size(); i++) {
+            Prediction p = predictions.get(i);
+            double[] map = p.getMap().stream().mapToDouble(Double::doubleValue).toArray();
+            out.add(LabelledOutcome.newBuilder().setQuestion(questions.get(i)).setPrediction(p)
+                    .setLabel(1 - Calibration.argmax(map)).setSequence(i).setJoinedAt(Instant.now()).build());
+        }
+        return out;
     }
 
     public static int[] labels() throws Exception {

@@ -1,6 +1,5 @@
 package org.laplacelora.model.laplace;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -32,7 +31,7 @@ final class CapturedForward implements AutoCloseable {
     CapturedForward(Llama llama, LoraAdapter adapter, int[] answerIds, List<EncodedExample> examples, int padId,
                     NDManager parent) {
         this.scope = parent.newSubManager();
-        this.collector = Engine.getInstance().newGradientCollector();
+        this.collector = Autograd.collector();
         this.capture = new LoraCapture(scope);
         this.batch = TokenBatch.leftPadded(examples.stream().map(EncodedExample::tokens).toList(), padId);
         NDArray all = llama.lastLogits(scope, batch, LoraContext.capturing(adapter, capture));

@@ -5,7 +5,7 @@ package org.laplacelora.model.laplace;
  * output gradients), kept exactly ({@link ExactFactor}) or as a rank-k sketch ({@link LowRankSketch}).
  * Both merge: the factor of two disjoint data sets is the merge of their factors.
  */
-public sealed interface KronFactor permits ExactFactor, LowRankSketch {
+public sealed interface KronFactor permits ExactFactor, LowRankSketch, Eigenpairs {
     int dim();
 
     /** Adds Σ_i x_i x_iᵀ for the {@code rows} vectors stored row-major in {@code vectors} (rows × dim). */

@@ -101,6 +101,58 @@ public final class LaplacePosterior {
         this.report = new LinkedHashMap<>(r);
     }
 
+    /**
+     * This posterior's curvature with another's (of the same model and adapter) added in with weight w, as
+     * if the other's N examples had been seen again, down-weighted: G = G + w·G', A = (N·A + w·N'·A')/(N + w·N').
+     * The factors of the sum are exact up to the sketch rank; the result has this posterior's hyperparameters.
+     */
+    public LaplacePosterior blendedWith(LaplacePosterior previous, double weight) {
+        if (!(weight >= 0)) {
+            throw new IllegalArgumentException("blend weight must be ≥ 0, got " + weight);
+        }
+        if (weight == 0) {
+            return this;
+        }
+        double n = info.examples();
+        double np = previous.info.examples() * weight;
+        List<PosteriorBlock> merged = new ArrayList<>();
+        for (int b = 0; b < blocks.size(); b++) {
+            PosteriorBlock mine = blocks.get(b);
+            PosteriorBlock theirs = previous.blocks.get(b);
+            if (!mine.block().equals(theirs.block())) {
+                throw new IllegalArgumentException("cannot blend posteriors of different adapters (" + mine.block().name()
+                        + " vs " + theirs.block().name() + ")");
+            }
+            int rank = info.sketchRank();
+            merged.add(new PosteriorBlock(mine.block(),
+                    combine(mine.g(), 1, theirs.g(), weight, rank),
+                    combine(mine.a(), n / (n + np), theirs.a(), np / (n + np), rank)));
+        }
+        PosteriorInfo blended = new PosteriorInfo(info.modelIdentity(), info.adapterIdentity(), info.task(), info.answers(),
+                info.answerIds(), info.templateVersion(), info.convention(), info.fisher(), info.sketchRank(),
+                Math.round(n + np), info.trainLogLikelihood() + weight * previous.info.trainLogLikelihood(), info.thetaSquared());
+        LaplacePosterior p = new LaplacePosterior(blended, merged, prior);
+        p.lastLayerPrior = lastLayerPrior;
+        p.temperature = temperature;
+        return p;
+    }
+
+    /** a·X + b·Y for two PSD factors given as eigenpairs, re-decomposed (sketched when larger than the rank). */
+    private static FactorEigen combine(FactorEigen x, double a, FactorEigen y, double b, int rank) {
+        KronFactor f = KronFactor.create(x.dim(), rank);
+        f.merge(scaled(x, a));
+        f.merge(scaled(y, b));
+        return f.eigen();
+    }
+
+    private static KronFactor scaled(FactorEigen e, double c) {
+        double[] values = e.values().clone();
+        for (int i = 0; i < values.length; i++) {
+            values[i] *= c;
+        }
+        return new Eigenpairs(new FactorEigen(e.dim(), values, e.vectors()));
+    }
+
     /** Number of parameters in the blocks {@code include} accepts. */
     public long parameterCount(Predicate<LoraBlock> include) {
         return blocks.stream().filter(b -> include.test(b.block())).mapToLong(b -> b.block().size()).sum();
@@ -263,6 +315,28 @@ public final class LaplacePosterior {
             sha.update(e.getValue().data().duplicate());
         }
         return HexFormat.of().formatHex(sha.digest());
+    }
+
+    /** The posterior file's bytes (as {@link #save} writes them). */
+    public byte[] toBytes() throws IOException {
+        Path tmp = java.nio.file.Files.createTempFile("posterior", ".safetensors");
+        try {
+            save(tmp);
+            return java.nio.file.Files.readAllBytes(tmp);
+        } finally {
+            java.nio.file.Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** A posterior from a file's bytes, digest checked. */
+    public static LaplacePosterior fromBytes(byte[] bytes) throws IOException {
+        Path tmp = java.nio.file.Files.createTempFile("posterior", ".safetensors");
+        try {
+            java.nio.file.Files.write(tmp, bytes);
+            return load(tmp);
+        } finally {
+            java.nio.file.Files.deleteIfExists(tmp);
+        }
     }
 
     /** Reads a posterior and verifies its digest. */

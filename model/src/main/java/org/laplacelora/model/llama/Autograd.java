@@ -1,15 +1,59 @@
 package org.laplacelora.model.llama;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Vector-Jacobian products with the graph kept, which DJL's public GradientCollector.backward cannot
  * do: several VJPs of one forward pass (one per answer logit, or per logit difference) need it.
  */
 public final class Autograd {
+    private static final ReentrantLock COLLECTING = new ReentrantLock();
+
     private Autograd() {}
+
+    /**
+     * A gradient collector, once no other thread holds one: DJL allows one per process at a time, and a
+     * scorer and a refitter in one process (the demo) both need one. Closing it lets the next thread in.
+     */
+    public static GradientCollector collector() {
+        COLLECTING.lock();
+        try {
+            GradientCollector gc = Engine.getInstance().newGradientCollector();
+            return new GradientCollector() {
+                private boolean closed;
+
+                @Override
+                public void backward(NDArray target) {
+                    gc.backward(target);
+                }
+
+                @Override
+                public void zeroGradients() {
+                    gc.zeroGradients();
+                }
+
+                @Override
+                public void close() {
+                    if (!closed) {
+                        closed = true;
+                        try {
+                            gc.close();
+                        } finally {
+                            COLLECTING.unlock();
+                        }
+                    }
+                }
+            };
+        } catch (RuntimeException e) {
+            COLLECTING.unlock();
+            throw e;
+        }
+    }
 
     /**
      * Accumulates cotangentᵀ · ∂output/∂leaf into the gradient of every leaf that requires one.

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.laplacelora.model.llama.Autograd;
 import java.util.Random;
 import org.laplacelora.model.llama.Llama;
 import org.laplacelora.model.llama.TokenBatch;
@@ -97,7 +98,7 @@ public final class MapTrainer {
                 cursor += batch.size();
                 double loss;
                 try (NDManager scope = manager.newSubManager();
-                     GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                     GradientCollector gc = Autograd.collector()) {
                     TokenBatch tokens = TokenBatch.leftPadded(batch.stream().map(EncodedExample::tokens).toList(), s.padId());
                     NDArray z = llama.lastLogits(scope, tokens, LoraContext.train(adapter)).get(new NDIndex(":, {}", answers));
                     NDArray labels = scope.create(batch.stream().mapToLong(EncodedExample::label).toArray()).reshape(-1, 1);

@@ -25,8 +25,10 @@ import org.laplacelora.schemas.registry.SchemaRegistry;
  * Avro records in Confluent's wire format, so that Confluent's own KafkaAvroSerializer and
  * KafkaAvroDeserializer interoperate with these: byte 0 is the magic byte 0, bytes 1-4 the schema's
  * registry id (big-endian int32), the rest the Avro binary encoding of the record (no container header).
- * Subjects follow the default TopicNameStrategy: {@code <topic>-value} or {@code <topic>-key}. Reading
- * resolves the writer's schema (fetched by id) against this class's schema, so evolved schemas read.
+ * Subjects follow the default TopicNameStrategy ({@code <topic>-value} or {@code <topic>-key}), or
+ * TopicRecordNameStrategy ({@code <topic>-<record full name>}) for a topic that carries several record
+ * types. Reading resolves the writer's schema (fetched by id) against this class's schema, so evolved
+ * schemas read.
  */
 public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde<T> {
     public static final byte MAGIC = 0;
@@ -36,6 +38,7 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
     private final SchemaRegistry registry;
     private final boolean isKey;
     private final boolean autoRegister;
+    private final boolean recordSubject;
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
@@ -43,20 +46,35 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
      * @param autoRegister register the schema on first write (Confluent's auto.register.schemas); otherwise it
      *     must already be registered under the subject
      */
-    public ConfluentAvroSerde(Class<T> type, SchemaRegistry registry, boolean isKey, boolean autoRegister) {
+    public ConfluentAvroSerde(Class<T> type, SchemaRegistry registry, boolean isKey, boolean autoRegister, boolean recordSubject) {
         this.type = type;
         this.schema = SpecificData.get().getSchema(type);
         this.registry = registry;
         this.isKey = isKey;
         this.autoRegister = autoRegister;
+        this.recordSubject = recordSubject;
     }
 
+    /** Values under the {@code <topic>-value} subject, registered on first write. */
     public static <T extends SpecificRecord> ConfluentAvroSerde<T> value(Class<T> type, SchemaRegistry registry) {
-        return new ConfluentAvroSerde<>(type, registry, false, true);
+        return new ConfluentAvroSerde<>(type, registry, false, true, false);
+    }
+
+    /** Values under {@code <topic>-<record full name>}: one of several record types on a topic. */
+    public static <T extends SpecificRecord> ConfluentAvroSerde<T> topicRecordValue(Class<T> type, SchemaRegistry registry) {
+        return new ConfluentAvroSerde<>(type, registry, false, true, true);
     }
 
     public static String subject(String topic, boolean isKey) {
         return topic + (isKey ? "-key" : "-value");
+    }
+
+    /** The schema id of a record in the wire format (to tell which type a multi-type topic's record is). */
+    public static int schemaId(byte[] bytes) {
+        if (bytes == null || bytes.length < 5 || bytes[0] != MAGIC) {
+            throw new SerializationException("not Confluent Avro wire format");
+        }
+        return ByteBuffer.wrap(bytes, 1, 4).getInt();
     }
 
     public Schema schema() {
@@ -77,7 +95,7 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
         if (record == null) {
             return null;
         }
-        String subject = subject(topic, isKey);
+        String subject = recordSubject ? topic + "-" + schema.getFullName() : subject(topic, isKey);
         try {
             int id = ids.computeIfAbsent(subject, s -> {
                 try {

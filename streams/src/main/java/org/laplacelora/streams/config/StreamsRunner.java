@@ -28,6 +28,12 @@ public final class StreamsRunner implements AutoCloseable {
      */
     public static StreamsRunner start(Topology topology, KafkaSettings kafka, String applicationId, Path stateDir,
                                       Duration commitInterval) throws InterruptedException {
+        return start(topology, kafka, applicationId, stateDir, commitInterval, java.util.Map.of());
+    }
+
+    /** @param overrides Streams and client settings of this application (they win over the defaults here) */
+    public static StreamsRunner start(Topology topology, KafkaSettings kafka, String applicationId, Path stateDir,
+                                      Duration commitInterval, java.util.Map<String, Object> overrides) throws InterruptedException {
         Properties p = new Properties();
         p.putAll(kafka.kafka());
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
@@ -37,6 +43,7 @@ public final class StreamsRunner implements AutoCloseable {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commitInterval.toMillis());
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        p.putAll(overrides);
         KafkaStreams streams = new KafkaStreams(topology, p);
         CountDownLatch running = new CountDownLatch(1);
         streams.setStateListener((now, before) -> {

@@ -17,6 +17,7 @@ import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.RefitReport;
 import org.laplacelora.schemas.registry.SchemaRegistry;
 import org.laplacelora.schemas.serde.ConfluentAvroSerde;
 import org.laplacelora.streams.config.KafkaSettings;
@@ -35,6 +36,7 @@ final class DemoCollector implements Runnable {
     private final ConfluentAvroSerde<CalibrationMetrics> metrics;
     private final ConfluentAvroSerde<DriftEvent> drift;
     private final ConfluentAvroSerde<LabelledOutcome> outcomes;
+    private final ConfluentAvroSerde<RefitReport> reports;
     private final long started;
     private volatile boolean stop;
 
@@ -44,6 +46,7 @@ final class DemoCollector implements Runnable {
     final Map<Long, Long> questionOfOutcome = new ConcurrentHashMap<>();
     final Map<Long, Map<String, CalibrationMetrics>> windows = new TreeMap<>();
     final List<DriftEvent> driftEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<RefitReport> refitReports = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile long firstPredictionAt = -1;
     private int printedWindows;
 
@@ -57,6 +60,7 @@ final class DemoCollector implements Runnable {
         this.metrics = ConfluentAvroSerde.value(CalibrationMetrics.class, registry);
         this.drift = ConfluentAvroSerde.value(DriftEvent.class, registry);
         this.outcomes = ConfluentAvroSerde.value(LabelledOutcome.class, registry);
+        this.reports = ConfluentAvroSerde.value(RefitReport.class, registry);
     }
 
     static long questionIndex(String id) {
@@ -71,7 +75,7 @@ final class DemoCollector implements Runnable {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             c.subscribe(List.of(topics.predictions(), topics.questionsDlq(), topics.calibrationMetrics(), topics.driftEvents(),
-                    topics.labelledOutcomes()));
+                    topics.labelledOutcomes(), topics.refitReports()));
             while (!stop) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
                     handle(r);
@@ -100,6 +104,15 @@ final class DemoCollector implements Runnable {
             driftEvents.add(d);
             out.printf("  ! drift detected by %s after labelled outcome %d (statistic %.3g > %.3g)%n", d.getDetector(),
                     d.getAtOutcome(), d.getStatistic(), d.getThreshold());
+        } else if (t.equals(topics.refitReports())) {
+            RefitReport x = reports.deserialize(t, r.value());
+            refitReports.add(x);
+            String heldOut = x.getHeldOutBefore() == null || x.getHeldOutAfter() == null ? ""
+                    : String.format(" held-out Laplace NLL %.3f → %.3f, ECE %.1f%% → %.1f%%;", x.getHeldOutBefore().getNll(),
+                            x.getHeldOutAfter().getNll(), 100 * x.getHeldOutBefore().getEce(), 100 * x.getHeldOutAfter().getEce());
+            out.printf("  %s refit on %s: %s%s %d fitted + %d held out, %.1f s%n", x.getAccepted() ? "↻" : "✗", x.getTrigger(),
+                    x.getAccepted() ? "posterior version " + x.getVersion() + " published;" : "rejected;", heldOut,
+                    x.getFitExamples(), x.getHeldOutExamples(), x.getSeconds());
         } else {
             CalibrationMetrics m = metrics.deserialize(t, r.value());
             if (m.getScope().equals("window")) {

@@ -18,13 +18,16 @@ import org.laplacelora.streams.config.KafkaSettings;
 import org.laplacelora.streams.config.StreamsRunner;
 import org.laplacelora.streams.embedded.EmbeddedKafka;
 import org.laplacelora.streams.produce.QuestionProducer;
+import org.laplacelora.streams.refit.PosteriorWatcher;
+import org.laplacelora.streams.refit.RefitSettings;
+import org.laplacelora.streams.refit.RefitterApp;
 import org.laplacelora.streams.scorer.QuestionScorer;
 import org.laplacelora.streams.scorer.ScorerTopology;
 
 /**
- * The whole pipeline in this process: an embedded Kafka broker and schema registry, the scorer and the
- * calibrator, questions replayed with delayed labels (and malformed records when asked), a live table of
- * windowed calibration, and a summary at the end.
+ * The whole pipeline in this process: an embedded Kafka broker and schema registry, the scorer (following
+ * the posteriors topic), the calibrator and the refitter, questions replayed with delayed labels (and
+ * malformed records when asked), a live table of windowed calibration, and a summary at the end.
  */
 public final class DemoRun {
     /**
@@ -33,11 +36,12 @@ public final class DemoRun {
      */
     public record Options(int questions, int driftAt, int injectBad, double rate, Duration labelDelay, int windowSize,
                           int partitions, Path dataDir, int kafkaPort, int registryPort, int maxBatch, Duration maxWait,
-                          CalibratorSettings calibrator, IntFunction<Example> question) {}
+                          CalibratorSettings calibrator, RefitSettings refit, IntFunction<Example> question) {}
 
     private DemoRun() {}
 
-    public static DemoSummary run(QuestionScorer scorer, Options o, PrintStream out) throws Exception {
+    /** @param refitterScorer the refitter's own copy of model, adapter and posterior (it trains while the scorer serves) */
+    public static DemoSummary run(QuestionScorer scorer, QuestionScorer refitterScorer, Options o, PrintStream out) throws Exception {
         long started = System.nanoTime();
         Path data = o.dataDir() == null ? null : o.dataDir().toAbsolutePath();
         try (EmbeddedKafka kafkaServer = EmbeddedKafka.start(data == null ? null : data.resolve("kafka"), o.kafkaPort(), 0);
@@ -50,7 +54,9 @@ public final class DemoRun {
             Path state = Files.createTempDirectory("laplace-lora-demo-state");
             DemoCollector collector = new DemoCollector(kafka, registry, out, started);
             Thread collecting = new Thread(collector, "demo-collector");
-            try (StreamsRunner scorerApp = StreamsRunner.start(ScorerTopology.build(kafka.topics(), scorer,
+            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer).start();
+                 RefitterApp refitter = RefitterApp.start(kafka, registry, refitterScorer, o.refit(), "demo-refitter", state.resolve("refitter"));
+                 StreamsRunner scorerApp = StreamsRunner.start(ScorerTopology.build(kafka.topics(), scorer,
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Question.class, registry).deserializer(),
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Prediction.class, registry).serializer(),
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.DeadLetter.class, registry).serializer(),
@@ -59,7 +65,7 @@ public final class DemoRun {
                  StreamsRunner calibratorApp = StreamsRunner.start(calibrator(kafka, registry, o.calibrator()), kafka,
                          "demo-calibrator", state.resolve("calibrator"), Duration.ofMillis(100))) {
                 collecting.start();
-                out.printf("scorer and calibrator running; publishing %d questions (drift at question %d) with labels %d ms later%s%n%n",
+                out.printf("scorer, calibrator and refitter running; publishing %d questions (drift at question %d) with labels %d ms later%s%n%n",
                         o.questions(), o.driftAt(), o.labelDelay().toMillis(),
                         o.injectBad() > 0 ? ", and " + o.injectBad() + " malformed records" : "");
                 DemoCollector.printHeader(out);
@@ -95,7 +101,10 @@ public final class DemoRun {
                 Thread.sleep(500); // anything late (a duplicate would show here)
                 collector.stop();
                 collecting.join();
-                return summary(collector, published, o, started);
+                DemoSummary s = summary(collector, published, o, started);
+                s.posteriorSwaps = watcher.swaps();
+                s.posteriorRejections = watcher.rejections();
+                return s;
             }
         }
     }
@@ -131,6 +140,9 @@ public final class DemoRun {
         c.driftEvents.forEach(d -> s.driftEvents.add(new DemoSummary.Drift(
                 c.questionOfOutcome.getOrDefault(d.getAtOutcome(), d.getAtOutcome()), d.getDetector())));
         new java.util.TreeMap<>(c.firstUseOfVersion).forEach((v, q) -> s.posteriorVersions.add(new DemoSummary.Version(v, q)));
+        c.refitReports.forEach(r -> s.refits.add(new DemoSummary.Refit(r.getVersion(), r.getAccepted(), r.getTrigger(), r.getReason(),
+                r.getSeconds(), r.getHeldOutBefore() == null ? Double.NaN : r.getHeldOutBefore().getNll(),
+                r.getHeldOutAfter() == null ? Double.NaN : r.getHeldOutAfter().getNll())));
         s.secondsToFirstPrediction = c.secondsToFirstPrediction();
         s.seconds = (System.nanoTime() - started) / 1e9;
         return s;

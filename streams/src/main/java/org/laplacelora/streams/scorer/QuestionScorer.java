@@ -77,6 +77,24 @@ public final class QuestionScorer implements AutoCloseable {
         return served.posterior().info().task();
     }
 
+    public ModelLoader.LoadedModel model() {
+        return model;
+    }
+
+    public LoraAdapter adapter() {
+        return adapter;
+    }
+
+    /** The task of the posterior in use (for a generic one, its answers). */
+    public Task task() {
+        return task != null ? task : Task.generic(served.posterior().info().answers(), model.tokenizer());
+    }
+
+    /** A labelled question's token ids, or {@link InvalidQuestionException} as for {@link #validate}. */
+    public EncodedExample encode(Question q, int label) {
+        return new EncodedExample(q.getId(), validate(q).encoded().tokens(), label);
+    }
+
     /** Encodes a question, or throws {@link InvalidQuestionException} with the dead-letter reason. */
     public Valid validate(Question q) {
         TaskKind kind;

@@ -174,6 +174,60 @@ class ScorerTopologyTest {
         }
     }
 
+    /**
+     * Posterior versions swapped in from another thread as fast as it can while questions stream through:
+     * every question gets exactly one prediction, each micro-batch is scored by one version, and versions
+     * only go forward.
+     */
+    @Test
+    void swapsBetweenMicroBatchesLoseAndDuplicateNothing(@TempDir Path state) throws Exception {
+        org.laplacelora.model.laplace.LaplacePosterior original = scorer.posterior();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong swapped = new java.util.concurrent.atomic.AtomicLong();
+        Thread swapper = new Thread(() -> {
+            try {
+                for (long v = 1; !done.get(); v++) {
+                    scorer.swap(original, v);
+                    swapped.set(v);
+                    Thread.sleep(2);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<Prediction> out = new ArrayList<>();
+        List<String> sent = new ArrayList<>();
+        try (Harness h = harness(state, 4, Duration.ofHours(1))) {
+            swapper.start();
+            for (int round = 0; round < 4; round++) {
+                for (Question q : questions) {
+                    Question renamed = Question.newBuilder(q).setId(q.getId() + "-" + round).build();
+                    sent.add(renamed.getId());
+                    send(h, renamed);
+                }
+            }
+            done.set(true);
+            swapper.join();
+            out.addAll(h.out().readValuesToList());
+        } finally {
+            done.set(true);
+            scorer.swap(original, 0);
+        }
+        assertThat(out.stream().map(Prediction::getQuestionId).toList()).containsExactlyElementsOf(sent);
+        long previous = -1;
+        java.util.Set<Long> versions = new java.util.TreeSet<>();
+        for (int i = 0; i < out.size(); i += 4) {
+            List<Prediction> batch = out.subList(i, i + 4);
+            assertThat(batch).allSatisfy(p -> assertThat(p.getBatchSize()).isEqualTo(4));
+            long v = batch.get(0).getPosteriorVersion();
+            assertThat(batch).as("one version per micro-batch").allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(v));
+            assertThat(v).isGreaterThanOrEqualTo(previous);
+            previous = v;
+            versions.add(v);
+        }
+        assertThat(versions.size()).as("swaps happened during the stream (%d swaps)", swapped.get()).isGreaterThan(2);
+    }
+
     @Test
     void queueLatencyIsMeasuredFromProducedAt(@TempDir Path state) {
         try (Harness h = harness(state, 1, Duration.ofHours(1))) {

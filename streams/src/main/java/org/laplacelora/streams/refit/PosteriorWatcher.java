@@ -1,0 +1,193 @@
+package org.laplacelora.streams.refit;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.schemas.avro.PosteriorChunk;
+import org.laplacelora.schemas.avro.PosteriorManifest;
+import org.laplacelora.schemas.registry.SchemaRegistry;
+import org.laplacelora.streams.config.KafkaSettings;
+import org.laplacelora.streams.scorer.QuestionScorer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps a scorer on the newest posterior version: reads the whole posteriors topic (read_committed, every
+ * partition, from the start), assembles each version whose manifest and chunks are all there, verifies it
+ * (sha256, sizes, the file's own digest, and the scorer's model and adapter identity) and swaps it in;
+ * the scorer takes a posterior per micro-batch, so a swap happens between batches. A corrupt or incomplete
+ * version is ignored with a log line and counted, and the version in use keeps serving. Without a scorer
+ * it only catalogues the versions (for the refitter's rollbacks and {@code posterior list}).
+ */
+public final class PosteriorWatcher implements Runnable, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PosteriorWatcher.class);
+
+    private final KafkaSettings kafka;
+    private final PosteriorRecords records;
+    private final QuestionScorer scorer;
+    private final Map<Long, Map<Integer, PosteriorChunk>> chunks = new HashMap<>();
+    private final TreeMap<Long, PosteriorManifest> manifests = new TreeMap<>();
+    private final Set<Long> rejected = new HashSet<>();
+    private final AtomicLong swaps = new AtomicLong();
+    private final AtomicLong rejections = new AtomicLong();
+    private final AtomicLong newestSeen = new AtomicLong(-1);
+    private final CountDownLatch caughtUp = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean stop;
+
+    /** @param scorer the scorer to keep on the newest version, or null to only catalogue the versions */
+    public PosteriorWatcher(KafkaSettings kafka, SchemaRegistry registry, QuestionScorer scorer) {
+        this.kafka = kafka;
+        this.records = new PosteriorRecords(registry);
+        this.scorer = scorer;
+        this.thread = new Thread(this, "posterior-watcher");
+        this.thread.setDaemon(true);
+    }
+
+    public PosteriorWatcher start() {
+        thread.start();
+        return this;
+    }
+
+    /** Versions swapped in so far. */
+    public long swaps() {
+        return swaps.get();
+    }
+
+    /** Versions refused (corrupt, incomplete at manifest time, or of another model or adapter). */
+    public long rejections() {
+        return rejections.get();
+    }
+
+    /** The highest version number any manifest on the topic has had (-1: none), retired or not. */
+    public long newestVersionSeen() {
+        return newestSeen.get();
+    }
+
+    /** Waits until everything on the topic when the watcher started has been read (and served). */
+    public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
+        return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The manifests of the versions on the topic now (not retired), oldest first. */
+    public synchronized List<PosteriorManifest> manifests() {
+        return List.copyOf(manifests.values());
+    }
+
+    /** A version's file, assembled and verified. */
+    public synchronized byte[] file(long version) throws PosteriorVersions.InvalidVersionException {
+        PosteriorManifest m = manifests.get(version);
+        if (m == null) {
+            throw new PosteriorVersions.InvalidVersionException("version " + version + " is not on the topic (never published, or retired)");
+        }
+        return PosteriorVersions.assemble(m, chunks.getOrDefault(version, Map.of()));
+    }
+
+    @Override
+    public void run() {
+        Map<String, Object> p = new HashMap<>(kafka.kafka());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = c.partitionsFor(kafka.topics().posteriors()).stream()
+                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            c.assign(partitions);
+            c.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = c.endOffsets(partitions);
+            while (!stop) {
+                boolean any = false;
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    take(r);
+                    any = true;
+                }
+                if (any) {
+                    serveNewest();
+                }
+                if (caughtUp.getCount() > 0 && partitions.stream().allMatch(tp -> c.position(tp) >= end.get(tp))) {
+                    caughtUp.countDown();
+                }
+            }
+        } catch (RuntimeException e) {
+            if (!stop) {
+                LOG.error("posterior watcher stopped", e);
+            }
+        }
+    }
+
+    synchronized void take(ConsumerRecord<String, byte[]> r) {
+        long v = PosteriorVersions.versionOf(r.key());
+        if (v < 0) {
+            return;
+        }
+        if (r.value() == null) {            // a tombstone: the version was retired
+            chunks.remove(v);
+            manifests.remove(v);
+            return;
+        }
+        try {
+            SpecificRecord rec = records.decode(r.topic(), r.value());
+            if (rec instanceof PosteriorManifest m) {
+                manifests.put(v, m);
+                newestSeen.accumulateAndGet(v, Math::max);
+            } else {
+                PosteriorChunk ch = (PosteriorChunk) rec;
+                chunks.computeIfAbsent(v, k -> new HashMap<>()).put(ch.getIndex(), ch);
+            }
+        } catch (Exception e) {
+            reject(v, "undecodable record " + r.key() + ": " + e.getMessage());
+        }
+    }
+
+    /** Swaps in the newest version that assembles and verifies, if it is newer than the one in use. */
+    synchronized void serveNewest() {
+        if (scorer == null) {
+            return;
+        }
+        for (Long v : manifests.descendingKeySet()) {
+            if (v <= scorer.posteriorVersion()) {
+                return;
+            }
+            if (rejected.contains(v)) {
+                continue;
+            }
+            try {
+                byte[] file = PosteriorVersions.assemble(manifests.get(v), chunks.getOrDefault(v, Map.of()));
+                scorer.swap(LaplacePosterior.fromBytes(file), v);
+                swaps.incrementAndGet();
+                LOG.info("serving posterior version {} ({} bytes, trigger {})", v, file.length, manifests.get(v).getTrigger());
+                return;
+            } catch (Exception e) {
+                reject(v, e.getMessage());
+            }
+        }
+    }
+
+    private void reject(long v, String why) {
+        if (rejected.add(v)) {
+            rejections.incrementAndGet();
+            LOG.warn("ignoring posterior version {}: {}{}", v, why,
+                    scorer == null ? "" : "; still serving version " + scorer.posteriorVersion());
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop = true;
+        thread.join(5000);
+    }
+}

@@ -1,0 +1,186 @@
+package org.laplacelora.streams.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.model.laplace.PriorPrecision;
+import org.laplacelora.schemas.avro.DeadLetter;
+import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.PosteriorChunk;
+import org.laplacelora.schemas.avro.PosteriorManifest;
+import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.schemas.avro.RefitReport;
+import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
+import org.laplacelora.schemas.registry.SchemaRegistry;
+import org.laplacelora.schemas.serde.ConfluentAvroSerde;
+import org.laplacelora.streams.ScorerFixture;
+import org.laplacelora.streams.config.KafkaSettings;
+import org.laplacelora.streams.config.StreamsRunner;
+import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.embedded.EmbeddedKafka;
+import org.laplacelora.streams.refit.PosteriorRecords;
+import org.laplacelora.streams.refit.PosteriorVersions;
+import org.laplacelora.streams.refit.PosteriorWatcher;
+import org.laplacelora.streams.refit.RefitRequests;
+import org.laplacelora.streams.refit.RefitSettings;
+import org.laplacelora.streams.refit.RefitterApp;
+import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.scorer.ScorerTopology;
+
+/**
+ * The refitter, a scorer following the posteriors topic, and manual requests, on a real (in-process)
+ * KRaft cluster with exactly-once processing. (Drift → refit → lower windowed ECE end to end is DemoIT.)
+ */
+class RefitterIT {
+    private static KafkaCluster cluster;
+    private static InProcessSchemaRegistry registry;
+    private static KafkaSettings kafka;
+    private static SchemaRegistry client;
+    private static Topics topics;
+    private static QuestionScorer refitterScorer;
+    private static QuestionScorer scorer;
+    private static List<LabelledOutcome> outcomes;
+
+    @BeforeAll
+    static void start() throws Exception {
+        cluster = new KafkaCluster();
+        registry = InProcessSchemaRegistry.start(0, null);
+        kafka = KafkaSettings.of(cluster.bootstrap(), registry.url(), null, (short) 1);
+        topics = kafka.topics();
+        EmbeddedKafka.createTopics(cluster.bootstrap(), topics.newTopics(2, (short) 1));
+        client = kafka.registry();
+        scorer = ScorerFixture.scorer();
+        refitterScorer = ScorerFixture.scorer();
+        outcomes = ScorerFixture.driftedOutcomes(scorer);
+        LaplacePosterior nearMap = LaplacePosterior.fromBytes(scorer.posterior().toBytes());
+        nearMap.setPrior(PriorPrecision.of(1e4));
+        scorer.swap(nearMap, 0);
+        refitterScorer.swap(nearMap, 0);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        scorer.close();
+        refitterScorer.close();
+        registry.close();
+        cluster.close();
+    }
+
+    private static RefitSettings settings() {
+        return new RefitSettings(100, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofMillis(200), Duration.ofMinutes(5), 8, 2, 5, 4096,
+                new PosteriorRefit.Options(0.3, 0, 0.01, false, 4, 1000, 0));
+    }
+
+    private static <T extends org.apache.avro.specific.SpecificRecord> ConfluentAvroSerde<T> serde(Class<T> type) {
+        return ConfluentAvroSerde.value(type, client);
+    }
+
+    private static List<RefitReport> reports(int atLeast) {
+        return cluster.readCommitted(topics.refitReports(), Duration.ofSeconds(120), r -> r.size() >= atLeast).stream()
+                .map(r -> serde(RefitReport.class).deserialize(topics.refitReports(), r.value())).toList();
+    }
+
+    /**
+     * A refit publishes version 1; the scorer's watcher swaps it in and its predictions carry it; a rollback to
+     * version 0 becomes version 2; a corrupt version 3 written by hand is ignored and version 2 keeps serving.
+     * The refitter is then stopped and started again on an empty state directory: its buffer comes back from
+     * Kafka (the next refit sees all 20 labelled questions), and it numbers its next version after the topic's.
+     */
+    @Test
+    void versionsFlowFromTheRefitterToTheScorerAndTheBufferSurvivesARestart(@TempDir Path first, @TempDir Path second,
+                                                                         @TempDir Path scorerState) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = cluster.producer();
+             PosteriorWatcher watcher = new PosteriorWatcher(kafka, client, scorer).start()) {
+            assertThat(watcher.awaitCaughtUp(Duration.ofSeconds(60))).isTrue();
+            try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", first);
+                 StreamsRunner scoring = StreamsRunner.start(ScorerTopology.build(topics, scorer, serde(Question.class).deserializer(),
+                         serde(Prediction.class).serializer(), serde(DeadLetter.class).serializer(),
+                         new ScorerTopology.Batching(4, Duration.ofMillis(100))), kafka, "it-refit-scorer", scorerState, Duration.ofMillis(100))) {
+                for (LabelledOutcome o : outcomes) {
+                    producer.send(new ProducerRecord<>(topics.labelledOutcomes(), o.getPrediction().getQuestionId(),
+                            serde(LabelledOutcome.class).serialize(topics.labelledOutcomes(), o)));
+                }
+                producer.flush();
+                Thread.sleep(1000);
+                RefitRequests.send(kafka, client, RefitRequests.refitNow("it"));
+                RefitReport r1 = reports(1).get(0);
+                assertThat(r1.getAccepted()).as(r1.getReason()).isTrue();
+                assertThat(r1.getVersion()).isEqualTo(1);
+                assertThat(r1.getBufferSize()).isEqualTo(20);
+                waitFor(() -> scorer.posteriorVersion() == 1, "the scorer swaps in version 1");
+                assertThat(predictionsOf("v1-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(1));
+
+                RefitRequests.send(kafka, client, RefitRequests.rollback(0, "it"));
+                RefitReport r2 = reports(2).get(1);
+                assertThat(r2.getAccepted()).as(r2.getReason()).isTrue();
+                assertThat(r2.getVersion()).isEqualTo(2);
+                waitFor(() -> scorer.posteriorVersion() == 2, "the scorer swaps in version 2");
+                assertThat(scorer.posterior().prior().lambda()).as("version 0's posterior").isEqualTo(1e4);
+
+                // A corrupt version: its second chunk is not what the manifest's sha256 says.
+                byte[] file = scorer.posterior().toBytes();
+                List<PosteriorChunk> chunks = PosteriorVersions.split(3, file, 4096);
+                chunks.get(1).getData().array()[7] ^= 1;
+                var posteriors = new PosteriorRecords(client).serde().serializer();
+                for (PosteriorChunk c : chunks) {
+                    producer.send(new ProducerRecord<>(topics.posteriors(), PosteriorVersions.chunkKey(3, c.getIndex()),
+                            posteriors.serialize(topics.posteriors(), c)));
+                }
+                producer.send(new ProducerRecord<>(topics.posteriors(), PosteriorVersions.manifestKey(3), posteriors.serialize(topics.posteriors(),
+                        PosteriorManifest.newBuilder().setVersion(3).setSha256(PosteriorVersions.sha256(file)).setChunks(chunks.size())
+                                .setBytes(file.length).setModel("m").setAdapter("a").setPriorPrecision(1).setExamples(1).setFactorRank(1)
+                                .setConvention("reduce").setTrigger("corrupt by hand").setCreatedAt(Instant.now()).build())));
+                producer.flush();
+                waitFor(() -> watcher.rejections() == 1, "the scorer's watcher rejects version 3");
+                assertThat(scorer.posteriorVersion()).isEqualTo(2);
+                assertThat(predictionsOf("v2-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(2));
+            }
+            try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", second)) {
+                RefitRequests.send(kafka, client, RefitRequests.refitNow("it"));
+                RefitReport r3 = reports(3).get(2);
+                assertThat(r3.getBufferSize()).as("restored from the changelog on an empty state directory").isEqualTo(20);
+                assertThat(r3.getAccepted()).as(r3.getReason()).isTrue();
+                assertThat(r3.getVersion()).as("after every version on the topic, the corrupt one too").isEqualTo(4);
+                waitFor(() -> scorer.posteriorVersion() == 4, "the scorer swaps in version 4");
+                assertThat(refitter.watcher().manifests()).extracting(PosteriorManifest::getVersion).containsExactly(1L, 2L, 3L, 4L);
+            }
+        }
+    }
+
+    /** Sends {@code n} questions with ids prefixed and returns their predictions. */
+    private static List<Prediction> predictionsOf(String prefix, int n) throws Exception {
+        try (KafkaProducer<String, byte[]> producer = cluster.producer()) {
+            for (Question q : ScorerFixture.questions().subList(0, n)) {
+                Question renamed = Question.newBuilder(q).setId(prefix + q.getId()).build();
+                producer.send(new ProducerRecord<>(topics.questions(), renamed.getId(), serde(Question.class).serialize(topics.questions(), renamed)));
+            }
+        }
+        Predicate<ConsumerRecord<String, byte[]>> ours = r -> r.key().startsWith(prefix);
+        return cluster.readCommitted(topics.predictions(), Duration.ofSeconds(60), r -> r.stream().filter(ours).count() >= n).stream()
+                .filter(ours).map(r -> serde(Prediction.class).deserialize(topics.predictions(), r.value())).toList();
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+}

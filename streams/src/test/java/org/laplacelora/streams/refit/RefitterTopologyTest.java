@@ -1,0 +1,281 @@
+package org.laplacelora.streams.refit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.laplace.LaplacePosterior;
+import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.schemas.avro.DriftEvent;
+import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.PosteriorChunk;
+import org.laplacelora.schemas.avro.PosteriorManifest;
+import org.laplacelora.schemas.avro.RefitReport;
+import org.laplacelora.schemas.avro.RefitRequest;
+import org.laplacelora.schemas.registry.HttpSchemaRegistry;
+import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
+import org.laplacelora.schemas.registry.RegistryConfig;
+import org.laplacelora.schemas.serde.ConfluentAvroSerde;
+import org.laplacelora.streams.ScorerFixture;
+import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.scorer.QuestionScorer;
+
+/**
+ * The refitter's topology on the real fixture model: 20 WinoGrande questions labelled against the model's
+ * own answers (a drift the posterior in service, near the MAP, is overconfident on).
+ */
+class RefitterTopologyTest {
+    private static final Topics TOPICS = Topics.defaults();
+    private static QuestionScorer scorer;
+    private static LaplacePosterior original;
+    private static InProcessSchemaRegistry registryServer;
+    private static HttpSchemaRegistry registry;
+    private static List<LabelledOutcome> outcomes;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        scorer = ScorerFixture.scorer();
+        original = LaplacePosterior.fromBytes(scorer.posterior().toBytes());
+        original.setPrior(org.laplacelora.model.laplace.PriorPrecision.of(1e4));
+        registryServer = InProcessSchemaRegistry.start(0, null);
+        registry = new HttpSchemaRegistry(RegistryConfig.of(registryServer.url()));
+        outcomes = ScorerFixture.driftedOutcomes(scorer);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        registryServer.close();
+        scorer.close();
+    }
+
+    @BeforeEach
+    void reset() throws Exception {
+        scorer.swap(original, 0);
+    }
+
+    private static RefitSettings settings(int bufferSize, int keep, double margin) {
+        return new RefitSettings(bufferSize, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(30), 8, 2,
+                keep, 4096, new PosteriorRefit.Options(0.3, 0, margin, false, 4, 1000, 0));
+    }
+
+    private static final class Harness implements AutoCloseable {
+        final TopologyTestDriver driver;
+        final Refitter refitter;
+        final TestInputTopic<String, LabelledOutcome> outcomes;
+        final TestInputTopic<String, DriftEvent> drift;
+        final TestInputTopic<String, RefitRequest> requests;
+        final TestOutputTopic<String, Object> posteriors;
+        final TestOutputTopic<String, RefitReport> reports;
+
+        Harness(Path state, RefitSettings settings) throws Exception {
+            Properties p = new Properties();
+            p.put(StreamsConfig.APPLICATION_ID_CONFIG, "refitter-test");
+            p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+            p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+            p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
+            refitter = new Refitter(scorer, null);
+            PosteriorRecords records = new PosteriorRecords(registry);
+            ConfluentAvroSerde<RefitReport> reportSerde = ConfluentAvroSerde.value(RefitReport.class, registry);
+            driver = new TopologyTestDriver(RefitterTopology.build(TOPICS, new RefitterTopology.RefitterSerdes(
+                    ConfluentAvroSerde.value(LabelledOutcome.class, registry).deserializer(),
+                    ConfluentAvroSerde.value(DriftEvent.class, registry).deserializer(),
+                    ConfluentAvroSerde.value(RefitRequest.class, registry).deserializer(), records.serde(), reportSerde),
+                    refitter, settings), p);
+            this.outcomes = driver.createInputTopic(TOPICS.labelledOutcomes(), Serdes.String().serializer(),
+                    ConfluentAvroSerde.value(LabelledOutcome.class, registry).serializer());
+            this.drift = driver.createInputTopic(TOPICS.driftEvents(), Serdes.String().serializer(),
+                    ConfluentAvroSerde.value(DriftEvent.class, registry).serializer());
+            this.requests = driver.createInputTopic(TOPICS.refitRequests(), Serdes.String().serializer(),
+                    ConfluentAvroSerde.value(RefitRequest.class, registry).serializer());
+            this.posteriors = driver.createOutputTopic(TOPICS.posteriors(), Serdes.String().deserializer(), records.serde().deserializer());
+            this.reports = driver.createOutputTopic(TOPICS.refitReports(), Serdes.String().deserializer(), reportSerde.deserializer());
+        }
+
+        void sendOutcomes(List<LabelledOutcome> list) {
+            list.forEach(o -> outcomes.pipeInput(o.getPrediction().getQuestionId(), o));
+        }
+
+        void request(RefitRequest r) {
+            requests.pipeInput(r.getAction(), r);
+        }
+
+        void drift(long atOutcome, long version) {
+            drift.pipeInput("page-hinkley", DriftEvent.newBuilder().setDetector("page-hinkley").setMethod("laplace").setStatistic(30)
+                    .setThreshold(25).setAtOutcome(atOutcome).setPosteriorVersion(version).setDetectedAt(Instant.now()).build());
+        }
+
+        void advance(Duration d) {
+            driver.advanceWallClockTime(d);
+        }
+
+        @Override
+        public void close() {
+            driver.close();
+        }
+    }
+
+    /** Chunks and manifests by version, in the order they came, and tombstoned keys. */
+    private record Published(Map<Long, List<PosteriorChunk>> chunks, Map<Long, PosteriorManifest> manifests, List<String> tombstones,
+                             List<String> order) {
+        static Published read(TestOutputTopic<String, Object> topic) {
+            Published p = new Published(new HashMap<>(), new HashMap<>(), new ArrayList<>(), new ArrayList<>());
+            for (KeyValue<String, Object> kv : topic.readKeyValuesToList()) {
+                p.order.add(kv.key);
+                long v = PosteriorVersions.versionOf(kv.key);
+                if (kv.value == null) {
+                    p.tombstones.add(kv.key);
+                } else if (kv.value instanceof PosteriorManifest m) {
+                    p.manifests.put(v, m);
+                } else {
+                    p.chunks.computeIfAbsent(v, k -> new ArrayList<>()).add((PosteriorChunk) kv.value);
+                }
+            }
+            return p;
+        }
+
+        byte[] file(long version) throws Exception {
+            Map<Integer, PosteriorChunk> byIndex = new HashMap<>();
+            chunks.get(version).forEach(c -> byIndex.put(c.getIndex(), c));
+            return PosteriorVersions.assemble(manifests.get(version), byIndex);
+        }
+    }
+
+    @Test
+    void aManualRefitPublishesChunksThenTheManifestThenAReport(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 5, 0.01))) {
+            h.sendOutcomes(outcomes);
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            RefitReport report = h.reports.readValue();
+            assertThat(report.getAccepted()).as(report.getReason()).isTrue();
+            assertThat(report.getVersion()).isEqualTo(1);
+            assertThat(report.getTrigger()).isEqualTo("manual");
+            assertThat(report.getBufferSize()).isEqualTo(20);
+            assertThat(report.getFitExamples() + report.getHeldOutExamples()).isEqualTo(20);
+            assertThat(report.getHeldOutAfter().getNll()).isLessThan(report.getHeldOutBefore().getNll() - 0.01);
+
+            Published p = Published.read(h.posteriors);
+            int chunks = p.chunks().get(1L).size();
+            assertThat(chunks).isGreaterThan(1);
+            assertThat(p.order().get(p.order().size() - 1)).as("manifest last").isEqualTo(PosteriorVersions.manifestKey(1));
+            PosteriorManifest m = p.manifests().get(1L);
+            assertThat(m.getChunks()).isEqualTo(chunks);
+            assertThat(m.getTrigger()).isEqualTo("manual");
+            assertThat(m.getModel()).isEqualTo(scorer.model().llama().identity());
+            assertThat(m.getAdapter()).isEqualTo(scorer.adapter().identity());
+            assertThat(m.getHeldOutAfter().getNll()).isEqualTo(report.getHeldOutAfter().getNll());
+            LaplacePosterior published = LaplacePosterior.fromBytes(p.file(1));
+            assertThat(published.prior().lambda()).isEqualTo(m.getPriorPrecision()).isLessThan(1e4);
+            assertThat(m.getExamples()).isEqualTo(report.getFitExamples());
+            assertThat(scorer.posteriorVersion()).as("the refitter serves what it published").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theGateRejectsAndNothingIsPublished(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 5, 100))) {
+            h.sendOutcomes(outcomes);
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            RefitReport report = h.reports.readValue();
+            assertThat(report.getAccepted()).isFalse();
+            assertThat(report.getReason()).contains("rejected").contains("margin 100");
+            assertThat(report.getVersion()).as("the version that keeps serving").isZero();
+            assertThat(report.getHeldOutBefore()).isNotNull();
+            assertThat(h.posteriors.isEmpty()).isTrue();
+            assertThat(scorer.posteriorVersion()).isZero();
+        }
+    }
+
+    @Test
+    void aBurstOfDriftEventsGivesOneRefitOnTheOutcomesSinceTheDrift(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 5, 0.01))) {
+            h.sendOutcomes(outcomes);
+            h.drift(5, 0);
+            h.advance(Duration.ofMillis(300));
+            h.drift(9, 0);
+            h.drift(7, 0);
+            h.advance(Duration.ofMillis(300));
+            assertThat(h.reports.isEmpty()).as("still debouncing").isTrue();
+            h.advance(Duration.ofMillis(600));
+            List<RefitReport> reports = h.reports.readValuesToList();
+            assertThat(reports).hasSize(1);
+            assertThat(reports.get(0).getTrigger()).isEqualTo("drift (3 events)");
+            assertThat(reports.get(0).getBufferSize()).as("outcomes from 5 − lookback 2 on").isEqualTo(20 - 3);
+            h.drift(15, 0);   // detected on the old version, after the swap: stale
+            h.advance(Duration.ofSeconds(5));
+            assertThat(h.reports.isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void rollbackRepublishesAnOldVersionAsANewOneAndOldVersionsAreRetired(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 1, 0.01))) {
+            byte[] initial = scorer.posterior().toBytes();
+            h.sendOutcomes(outcomes);
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            assertThat(h.reports.readValue().getVersion()).isEqualTo(1);
+            Published first = Published.read(h.posteriors);
+
+            h.request(RefitRequests.rollback(0, "test"));
+            RefitReport report = h.reports.readValue();
+            assertThat(report.getAccepted()).isTrue();
+            assertThat(report.getVersion()).isEqualTo(2);
+            Published second = Published.read(h.posteriors);
+            assertThat(second.file(2)).as("version 2 is the starting posterior").isEqualTo(initial);
+            assertThat(second.manifests().get(2L).getTrigger()).startsWith("rollback to version 0");
+            assertThat(scorer.posteriorVersion()).isEqualTo(2);
+            assertThat(scorer.posterior().prior().lambda()).isEqualTo(1e4);
+            // keep 1: version 1's chunks and manifest are tombstoned
+            List<String> v1 = new ArrayList<>();
+            first.chunks().get(1L).forEach(c -> v1.add(PosteriorVersions.chunkKey(1, c.getIndex())));
+            v1.add(PosteriorVersions.manifestKey(1));
+            assertThat(second.tombstones()).containsExactlyInAnyOrderElementsOf(v1);
+
+            h.request(RefitRequests.rollback(1, "test"));
+            RefitReport refused = h.reports.readValue();
+            assertThat(refused.getAccepted()).isFalse();
+            assertThat(refused.getReason()).contains("rollback refused");
+            assertThat(h.posteriors.isEmpty()).isTrue();
+        }
+    }
+
+    @Test
+    void theBufferIsBoundedAndKeptInAChangelog(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(12, 5, 100))) {
+            h.sendOutcomes(outcomes);
+            Map<String, byte[]> restored = new HashMap<>();
+            h.driver.createOutputTopic("refitter-test-" + RefitterTopology.BUFFER_STORE + "-changelog", Serdes.String().deserializer(),
+                    Serdes.ByteArray().deserializer()).readKeyValuesToList().forEach(kv -> {
+                        if (kv.value == null) {
+                            restored.remove(kv.key);
+                        } else {
+                            restored.put(kv.key, kv.value);
+                        }
+                    });
+            assertThat(restored.keySet()).as("what a restarted instance restores: the newest 12 of 20")
+                    .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(8, 20).mapToObj(i -> RefitBuffer.key(i)).toList());
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            assertThat(h.reports.readValue().getBufferSize()).isEqualTo(12);
+        }
+    }
+}
