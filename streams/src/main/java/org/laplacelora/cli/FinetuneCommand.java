@@ -35,7 +35,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     TaskOptions taskOptions;
 
-    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file (official JSONL of the task); FILE[:80%] takes the first 80% of its rows.")
+    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file (official JSONL of the task); FILE[:80%%] takes the first 80%% of its rows.")
     Path train;
 
     @Option(names = "--out", required = true, paramLabel = "ADAPTER_DIR", description = "Where to write the adapter.")

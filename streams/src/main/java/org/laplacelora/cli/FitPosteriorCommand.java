@@ -42,10 +42,10 @@ final class FitPosteriorCommand implements Callable<Integer> {
     @Mixin
     AdapterOptions adapterOptions;
 
-    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file: the data the curvature sums over (FILE[:80%] for a slice).")
+    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file: the data the curvature sums over (FILE[:80%%] for a slice).")
     Path train;
 
-    @Option(names = "--val", paramLabel = "FILE", description = "Validation file for tuning (switches to the validation protocol); FILE[80%:] for the rest of a training file.")
+    @Option(names = "--val", paramLabel = "FILE", description = "Validation file for tuning (switches to the validation protocol); FILE[80%%:] for the rest of a training file.")
     Path val;
 
     @Option(names = "--out", required = true, paramLabel = "POSTERIOR_FILE", description = "Where to write the posterior (.safetensors).")

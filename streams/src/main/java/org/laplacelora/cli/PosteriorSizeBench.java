@@ -15,18 +15,23 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Size on disk of a Laplace-LoRA posterior for given model shapes, built from random factors (no model "
                 + "needed). Defaults: LLaMA2-7B (32 layers, d 4096, q and v plus the LM head, r 8, k 10, C 4)."})
 final class PosteriorSizeBench implements Callable<Integer> {
-    @Option(names = "--layers", defaultValue = "32") int layers;
+    @Option(names = "--layers", defaultValue = "32", paramLabel = "L", description = "Transformer layers. Default: ${DEFAULT-VALUE}.")
+    int layers;
 
-    @Option(names = "--hidden", defaultValue = "4096") int hidden;
+    @Option(names = "--hidden", defaultValue = "4096", paramLabel = "D", description = "Model width d. Default: ${DEFAULT-VALUE}.")
+    int hidden;
 
-    @Option(names = "--kv-dim", defaultValue = "4096", description = "v_proj output width (hidden for LLaMA2-7B; smaller with GQA).")
+    @Option(names = "--kv-dim", defaultValue = "4096", paramLabel = "N",
+            description = "v_proj output width (d for LLaMA2-7B; smaller with GQA). Default: ${DEFAULT-VALUE}.")
     int kvDim;
 
-    @Option(names = "--rank", defaultValue = "8", description = "LoRA rank r.") int rank;
+    @Option(names = "--rank", defaultValue = "8", paramLabel = "R", description = "LoRA rank r. Default: ${DEFAULT-VALUE}.") int rank;
 
-    @Option(names = "--factor-rank", defaultValue = "10", description = "Sketch rank k of the large factors.") int factorRank;
+    @Option(names = "--factor-rank", defaultValue = "10", paramLabel = "K",
+            description = "Sketch rank k of the large factors. Default: ${DEFAULT-VALUE}.") int factorRank;
 
-    @Option(names = "--classes", defaultValue = "4") int classes;
+    @Option(names = "--classes", defaultValue = "4", paramLabel = "C", description = "Answer classes C. Default: ${DEFAULT-VALUE}.")
+    int classes;
 
     @Spec
     CommandSpec spec;

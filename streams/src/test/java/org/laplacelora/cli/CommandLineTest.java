@@ -28,6 +28,28 @@ class CommandLineTest {
         assertThat(r.out()).contains("generate", "bench");
     }
 
+    /** Every command's --help renders without picocli's format warnings (a stray % in a description). */
+    @Test
+    void everyHelpRendersCleanly() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(LaplaceLora.commandLine()));
+            int rendered = 0;
+            while (!todo.isEmpty()) {
+                CommandLine c = todo.pop();
+                assertThat(c.getUsageMessage()).as(c.getCommandName()).isNotBlank();
+                rendered++;
+                todo.addAll(c.getSubcommands().values());
+            }
+            assertThat(rendered).isGreaterThan(20);
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+    }
+
     @Test
     void generatePrintsTheModelsKnownGreedyOpening() {
         String expected = Fixtures.json("stories260K/greedy.json").get("cases").get(0).get("text").asText();
