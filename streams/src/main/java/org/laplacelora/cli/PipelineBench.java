@@ -1,6 +1,7 @@
 package org.laplacelora.cli;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.laplacelora.model.laplace.LinearisedPredictive;
 import org.laplacelora.model.laplace.Link;
@@ -24,6 +25,10 @@ final class PipelineBench implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "20000", paramLabel = "N", description = "Monte Carlo samples per question. Default: ${DEFAULT-VALUE}.")
     int samples;
 
+    @Option(names = "--commit-interval-ms", defaultValue = "100", paramLabel = "MS",
+            description = "How often the transactions commit (outputs become visible then): latency against throughput. "
+                    + "Default: ${DEFAULT-VALUE}, as the scorer and calibrator run.") long commitIntervalMs;
+
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "The demo's cache (default as for demo).") Path cacheDir;
 
     @Override
@@ -32,7 +37,8 @@ final class PipelineBench implements Callable<Integer> {
         DemoAssets.Paths assets = DemoAssets.prepare(root, System.out::println);
         try (QuestionScorer scorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu",
                 new LinearisedPredictive(Link.MC, samples, 0), 64)) {
-            PipelineBenchmark.run(scorer, new SyntheticTask(0.1).examples("q", questions, 5, false), batch, System.out);
+            PipelineBenchmark.run(scorer, new SyntheticTask(0.1).examples("q", questions, 5, false), batch,
+                    Duration.ofMillis(commitIntervalMs), System.out);
         }
         return 0;
     }

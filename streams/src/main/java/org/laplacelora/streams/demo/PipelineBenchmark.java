@@ -46,7 +46,9 @@ public final class PipelineBenchmark {
 
     private PipelineBenchmark() {}
 
-    public static Result run(QuestionScorer scorer, List<Example> questions, int batch, PrintStream out) throws Exception {
+    /** @param commitInterval how often the scorer's and the calibrator's transactions commit */
+    public static Result run(QuestionScorer scorer, List<Example> questions, int batch, Duration commitInterval, PrintStream out)
+            throws Exception {
         List<Question> avro = questions.stream().map(e -> QuestionProducer.toQuestion(e, Map.of())).toList();
         // Bare model: validate (tokenize) and score in batches.
         scoreBare(scorer, avro.subList(0, Math.min(avro.size(), 4 * batch)), batch);    // warm-up
@@ -73,13 +75,31 @@ public final class PipelineBenchmark {
                     ConfluentAvroSerde.value(Prediction.class, registry).serializer(),
                     ConfluentAvroSerde.value(DeadLetter.class, registry).serializer(),
                     new ScorerTopology.Batching(batch, Duration.ofMillis(50))), kafka, "bench-scorer",
-                    Files.createTempDirectory("bench-scorer"), Duration.ofMillis(100))) {
+                    Files.createTempDirectory("bench-scorer"), commitInterval)) {
                 long start = System.nanoTime();
                 predictions = readCommitted(kafka, kafka.topics().predictions(), avro.size(), Duration.ofMinutes(10));
                 pipeline = predictions.size() / ((System.nanoTime() - start) / 1e9);
             }
-            out.printf("through Kafka (exactly once, micro-batches of %d): %d predictions: %.1f questions/s = %.0f%% of the bare model%n",
-                    batch, predictions.size(), pipeline, 100 * pipeline / bare);
+            out.printf("through Kafka (exactly once, micro-batches of %d, commits every %d ms): %d predictions: %.1f questions/s = %.0f%% "
+                    + "of the bare model%n", batch, commitInterval.toMillis(), predictions.size(), pipeline, 100 * pipeline / bare);
+            // Where the time went: scoring (each prediction carries its batch's compute time) against the rest.
+            ConfluentAvroSerde<Prediction> ps = ConfluentAvroSerde.value(Prediction.class, registry);
+            double scoringSeconds = 0;
+            long firstScored = Long.MAX_VALUE;
+            long lastScored = Long.MIN_VALUE;
+            for (byte[] b : predictions) {
+                Prediction x = ps.deserialize(kafka.topics().predictions(), b);
+                scoringSeconds += x.getComputeLatencyMs() / 1e3 / x.getBatchSize();
+                firstScored = Math.min(firstScored, x.getScoredAt().toEpochMilli());
+                lastScored = Math.max(lastScored, x.getScoredAt().toEpochMilli());
+            }
+            double wall = predictions.size() / pipeline;
+            out.printf("  of which scoring %.1f s (%.1f questions/s while scoring), everything else (start-up, polling, decoding, "
+                    + "state, producing, commits, reading back) %.1f s%n", scoringSeconds, predictions.size() / scoringSeconds,
+                    wall - scoringSeconds);
+            double steady = (predictions.size() - batch) / Math.max(1e-3, (lastScored - firstScored) / 1e3);
+            out.printf("  steady state, from the first batch's predictions to the last's: %.1f questions/s = %.0f%% of the bare model%n",
+                    steady, 100 * steady / bare);
 
             // Calibrator alone: the predictions just made, plus their labels.
             ConfluentAvroSerde<Label> ls = ConfluentAvroSerde.value(Label.class, registry);
@@ -97,7 +117,7 @@ public final class PipelineBenchmark {
                     ConfluentAvroSerde.value(CalibrationMetrics.class, registry), ConfluentAvroSerde.value(DriftEvent.class, registry),
                     ConfluentAvroSerde.value(LabelledOutcome.class, registry)),
                     new CalibratorSettings(Duration.ofMinutes(10), 100, 0.1, 25, 30, 0.15, "laplace")), kafka, "bench-calibrator",
-                    Files.createTempDirectory("bench-calibrator"), Duration.ofMillis(100))) {
+                    Files.createTempDirectory("bench-calibrator"), commitInterval)) {
                 long start = System.nanoTime();
                 List<byte[]> outcomes = readCommitted(kafka, kafka.topics().labelledOutcomes(), avro.size(), Duration.ofMinutes(10));
                 outcomesPerSecond = outcomes.size() / ((System.nanoTime() - start) / 1e9);

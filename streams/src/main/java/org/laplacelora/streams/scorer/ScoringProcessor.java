@@ -38,6 +38,8 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     private final Duration maxWait;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<Long, byte[]> pending;
+    /** Questions validated on arrival, by offset, so a batch need not decode and tokenize them again (after a restart it must). */
+    private final java.util.Map<Long, QuestionScorer.Valid> validated = new java.util.HashMap<>();
     private int count;
     private long oldestArrival = Long.MAX_VALUE;
 
@@ -96,7 +98,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
             return;
         }
         try {
-            scorer.validate(q);
+            validated.put(meta.offset(), scorer.validate(q));
         } catch (InvalidQuestionException e) {
             deadLetter(p, e.reason().name(), e.getMessage());
             return;
@@ -135,7 +137,8 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     private void scoreAndForward(List<PendingQuestion> batch) {
         List<QuestionScorer.Valid> valid = new ArrayList<>();
         for (PendingQuestion p : batch) {
-            valid.add(scorer.validate(questions.deserialize(p.topic(), p.value())));
+            QuestionScorer.Valid v = validated.remove(p.offset());
+            valid.add(v != null ? v : scorer.validate(questions.deserialize(p.topic(), p.value())));
         }
         long started = context.currentSystemTimeMs();
         try {
