@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.laplacelora.schemas.avro.HeldOutMetrics;
 import org.laplacelora.schemas.avro.PosteriorManifest;
 import org.laplacelora.streams.config.KafkaSettings;
+import org.laplacelora.streams.refit.PosteriorVersions;
 import org.laplacelora.streams.refit.PosteriorWatcher;
 import org.laplacelora.streams.refit.RefitRequests;
 import picocli.CommandLine.Command;
@@ -30,8 +31,8 @@ final class PosteriorCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true,
-            description = "Lists the versions kept on the posteriors topic (the newest is the one scorers serve), with what "
-                    + "triggered each and its held-out calibration before and after.")
+            description = "Lists the versions kept on the posteriors topic, with what triggered each, its held-out calibration "
+                    + "before and after, and whether its chunks assemble and match its sha256 (scorers serve the newest valid one).")
     static final class ListVersions implements Callable<Integer> {
         @Mixin
         KafkaOptions kafkaOptions;
@@ -39,15 +40,31 @@ final class PosteriorCommand implements Runnable {
         @Option(names = "--json", description = "Print JSON instead of a table.")
         boolean json;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        private java.io.PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
         @Override
         public Integer call() throws Exception {
             KafkaSettings kafka = kafkaOptions.settings();
             List<PosteriorManifest> versions;
-            try (PosteriorWatcher w = new PosteriorWatcher(kafka, kafka.registry(), null).start()) {
+            Map<Long, String> status = new LinkedHashMap<>();
+            try (PosteriorWatcher w = new PosteriorWatcher(kafka, kafka.registry(), null, "posterior-list").start()) {
                 if (!w.awaitCaughtUp(Duration.ofSeconds(30))) {
                     throw new IllegalStateException("could not read " + kafka.topics().posteriors() + " to its end within 30 s");
                 }
                 versions = w.manifests();
+                for (PosteriorManifest m : versions) {
+                    try {
+                        w.file(m.getVersion());
+                        status.put(m.getVersion(), "ok");
+                    } catch (PosteriorVersions.InvalidVersionException e) {
+                        status.put(m.getVersion(), "invalid: " + e.getMessage());
+                    }
+                }
             }
             if (json) {
                 List<Map<String, Object>> rows = new ArrayList<>();
@@ -63,23 +80,24 @@ final class PosteriorCommand implements Runnable {
                     r.put("bytes", m.getBytes());
                     r.put("chunks", m.getChunks());
                     r.put("sha256", m.getSha256());
+                    r.put("status", status.get(m.getVersion()));
                     r.put("held_out_nll_before", m.getHeldOutBefore() == null ? null : m.getHeldOutBefore().getNll());
                     r.put("held_out_nll_after", m.getHeldOutAfter() == null ? null : m.getHeldOutAfter().getNll());
                     rows.add(r);
                 }
-                System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows));
+                out().println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(rows));
                 return 0;
             }
             if (versions.isEmpty()) {
-                System.out.println("no versions on " + kafka.topics().posteriors() + ": scorers serve the file they started with (version 0)");
+                out().println("no versions on " + kafka.topics().posteriors() + ": scorers serve the file they started with (version 0)");
                 return 0;
             }
-            System.out.printf("%8s  %-24s  %10s  %6s  %8s  %-17s  %-13s  %s%n", "version", "created", "λ", "τ", "N", "held-out NLL",
-                    "sha256", "trigger");
+            out().printf("%8s  %-24s  %10s  %6s  %8s  %-17s  %-13s  %-30s  %s%n", "version", "created", "λ", "τ", "N", "held-out NLL",
+                    "sha256", "trigger", "status");
             for (PosteriorManifest m : versions) {
-                System.out.printf("%8d  %-24s  %10.4g  %6.3g  %8d  %-17s  %-13s  %s%n", m.getVersion(), m.getCreatedAt(),
+                out().printf("%8d  %-24s  %10.4g  %6.3g  %8d  %-17s  %-13s  %-30s  %s%n", m.getVersion(), m.getCreatedAt(),
                         m.getPriorPrecision(), m.getCurvatureScale(), m.getExamples(), nll(m.getHeldOutBefore(), m.getHeldOutAfter()),
-                        m.getSha256().substring(0, 12), m.getTrigger());
+                        m.getSha256().substring(0, 12), m.getTrigger(), status.get(m.getVersion()));
             }
             return 0;
         }
@@ -99,6 +117,13 @@ final class PosteriorCommand implements Runnable {
         @Parameters(paramLabel = "VERSION", description = "A version from 'posterior list', or 0.")
         long version;
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        private java.io.PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
         @Override
         public Integer call() throws Exception {
             if (version < 0) {
@@ -106,7 +131,7 @@ final class PosteriorCommand implements Runnable {
             }
             KafkaSettings kafka = kafkaOptions.settings();
             RefitRequests.send(kafka, kafka.registry(), RefitRequests.rollback(version, RefitRequests.requester()));
-            System.out.printf("rollback to version %d requested; the refitter reports on %s%n", version, kafka.topics().refitReports());
+            out().printf("rollback to version %d requested; the refitter reports on %s%n", version, kafka.topics().refitReports());
             return 0;
         }
     }

@@ -18,11 +18,15 @@ final class RefitCommand implements Callable<Integer> {
     @Option(names = "--now", required = true, description = "Refit now (required: a reminder that this acts on the running system).")
     boolean now;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
         RefitRequests.send(kafka, kafka.registry(), RefitRequests.refitNow(RefitRequests.requester()));
-        System.out.printf("refit requested on %s; the refitter reports on %s%n", kafka.topics().refitRequests(), kafka.topics().refitReports());
+        spec.commandLine().getOut().printf("refit requested on %s; the refitter reports on %s%n", kafka.topics().refitRequests(),
+                kafka.topics().refitReports());
         return 0;
     }
 }

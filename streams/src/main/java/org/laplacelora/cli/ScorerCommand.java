@@ -43,7 +43,7 @@ final class ScorerCommand implements Callable<Integer> {
         try (QuestionScorer scorer = scoring.load(modelOptions, adapterOptions)) {
             SchemaRegistry registry = kafka.registry();
             Path state = stateDir != null ? stateDir : java.nio.file.Files.createTempDirectory("laplace-lora-scorer");
-            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer).start()) {
+            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer, applicationId).start()) {
                 if (!watcher.awaitCaughtUp(Duration.ofSeconds(60))) {
                     System.err.printf("warning: %s not read to its end within 60 s; starting on version %d%n", kafka.topics().posteriors(),
                             scorer.posteriorVersion());

@@ -54,7 +54,7 @@ public final class DemoRun {
             Path state = Files.createTempDirectory("laplace-lora-demo-state");
             DemoCollector collector = new DemoCollector(kafka, registry, out, started);
             Thread collecting = new Thread(collector, "demo-collector");
-            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer).start();
+            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer, "demo-scorer").start();
                  RefitterApp refitter = RefitterApp.start(kafka, registry, refitterScorer, o.refit(), "demo-refitter", state.resolve("refitter"));
                  StreamsRunner scorerApp = StreamsRunner.start(ScorerTopology.build(kafka.topics(), scorer,
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Question.class, registry).deserializer(),

@@ -1,5 +1,6 @@
 package org.laplacelora.streams.refit;
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +11,9 @@ import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * version is ignored with a log line and counted, and the version in use keeps serving. Without a scorer
  * it only catalogues the versions (for the refitter's rollbacks and {@code posterior list}).
  */
-public final class PosteriorWatcher implements Runnable, AutoCloseable {
+public final class PosteriorWatcher implements Runnable, AutoCloseable, PosteriorWatcherMBean {
     private static final Logger LOG = LoggerFactory.getLogger(PosteriorWatcher.class);
 
     private final KafkaSettings kafka;
@@ -48,20 +52,57 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable {
     private final AtomicLong newestSeen = new AtomicLong(-1);
     private final CountDownLatch caughtUp = new CountDownLatch(1);
     private final Thread thread;
+    private final String name;
+    private ObjectName mbean;
     private volatile boolean stop;
 
-    /** @param scorer the scorer to keep on the newest version, or null to only catalogue the versions */
-    public PosteriorWatcher(KafkaSettings kafka, SchemaRegistry registry, QuestionScorer scorer) {
+    /**
+     * @param scorer the scorer to keep on the newest version, or null to only catalogue the versions
+     * @param name names its thread and its JMX bean (e.g. "scorer", "refitter")
+     */
+    public PosteriorWatcher(KafkaSettings kafka, SchemaRegistry registry, QuestionScorer scorer, String name) {
         this.kafka = kafka;
         this.records = new PosteriorRecords(registry);
         this.scorer = scorer;
-        this.thread = new Thread(this, "posterior-watcher");
+        this.name = name;
+        this.thread = new Thread(this, "posterior-watcher-" + name);
         this.thread.setDaemon(true);
     }
 
+    /** Starts reading, and shows the counts over JMX as {@code org.laplacelora:type=PosteriorWatcher,name=<name>}. */
     public PosteriorWatcher start() {
+        try {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            ObjectName name = new ObjectName("org.laplacelora:type=PosteriorWatcher,name=" + ObjectName.quote(this.name));
+            if (!server.isRegistered(name)) {
+                server.registerMBean(this, name);
+                this.mbean = name;
+            }
+        } catch (JMException e) {
+            LOG.warn("posterior watcher metrics not registered over JMX: {}", e.toString());
+        }
         thread.start();
         return this;
+    }
+
+    @Override
+    public long getServingVersion() {
+        return scorer == null ? -1 : scorer.posteriorVersion();
+    }
+
+    @Override
+    public long getNewestVersionSeen() {
+        return newestVersionSeen();
+    }
+
+    @Override
+    public long getSwaps() {
+        return swaps();
+    }
+
+    @Override
+    public long getRejections() {
+        return rejections();
     }
 
     /** Versions swapped in so far. */
@@ -189,5 +230,12 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable {
     public void close() throws InterruptedException {
         stop = true;
         thread.join(5000);
+        if (mbean != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(mbean);
+            } catch (JMException e) {
+                LOG.debug("unregistering {}: {}", mbean, e.toString());
+            }
+        }
     }
 }

@@ -42,7 +42,7 @@ public final class RefitterApp implements AutoCloseable {
     /** @param scorer model, adapter and starting posterior (version 0); the app keeps it on the newest version */
     public static RefitterApp start(KafkaSettings kafka, SchemaRegistry registry, QuestionScorer scorer, RefitSettings settings,
                                     String applicationId, Path stateDir) throws IOException, InterruptedException {
-        PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer);
+        PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer, applicationId);
         Refitter refitter = new Refitter(scorer, watcher);   // before the watcher runs: version 0 is the starting file
         watcher.start();
         if (!watcher.awaitCaughtUp(Duration.ofSeconds(60))) {

@@ -104,7 +104,7 @@ class RefitterIT {
     void versionsFlowFromTheRefitterToTheScorerAndTheBufferSurvivesARestart(@TempDir Path first, @TempDir Path second,
                                                                          @TempDir Path scorerState) throws Exception {
         try (KafkaProducer<String, byte[]> producer = cluster.producer();
-             PosteriorWatcher watcher = new PosteriorWatcher(kafka, client, scorer).start()) {
+             PosteriorWatcher watcher = new PosteriorWatcher(kafka, client, scorer, "it-scorer").start()) {
             assertThat(watcher.awaitCaughtUp(Duration.ofSeconds(60))).isTrue();
             try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", first);
                  StreamsRunner scoring = StreamsRunner.start(ScorerTopology.build(topics, scorer, serde(Question.class).deserializer(),
@@ -116,7 +116,7 @@ class RefitterIT {
                 }
                 producer.flush();
                 Thread.sleep(1000);
-                RefitRequests.send(kafka, client, RefitRequests.refitNow("it"));
+                assertThat(cli("refit", "--now")).contains("refit requested");
                 RefitReport r1 = reports(1).get(0);
                 assertThat(r1.getAccepted()).as(r1.getReason()).isTrue();
                 assertThat(r1.getVersion()).isEqualTo(1);
@@ -124,7 +124,7 @@ class RefitterIT {
                 waitFor(() -> scorer.posteriorVersion() == 1, "the scorer swaps in version 1");
                 assertThat(predictionsOf("v1-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(1));
 
-                RefitRequests.send(kafka, client, RefitRequests.rollback(0, "it"));
+                assertThat(cli("posterior", "rollback", "0")).contains("rollback to version 0 requested");
                 RefitReport r2 = reports(2).get(1);
                 assertThat(r2.getAccepted()).as(r2.getReason()).isTrue();
                 assertThat(r2.getVersion()).isEqualTo(2);
@@ -147,6 +147,11 @@ class RefitterIT {
                 producer.flush();
                 waitFor(() -> watcher.rejections() == 1, "the scorer's watcher rejects version 3");
                 assertThat(scorer.posteriorVersion()).isEqualTo(2);
+                javax.management.ObjectName bean = new javax.management.ObjectName(
+                        "org.laplacelora:type=PosteriorWatcher,name=" + javax.management.ObjectName.quote("it-scorer"));
+                var jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+                assertThat(jmx.getAttribute(bean, "Rejections")).as("the rejection metric").isEqualTo(1L);
+                assertThat(jmx.getAttribute(bean, "ServingVersion")).isEqualTo(2L);
                 assertThat(predictionsOf("v2-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(2));
             }
             try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", second)) {
@@ -157,8 +162,25 @@ class RefitterIT {
                 assertThat(r3.getVersion()).as("after every version on the topic, the corrupt one too").isEqualTo(4);
                 waitFor(() -> scorer.posteriorVersion() == 4, "the scorer swaps in version 4");
                 assertThat(refitter.watcher().manifests()).extracting(PosteriorManifest::getVersion).containsExactly(1L, 2L, 3L, 4L);
+                com.fasterxml.jackson.databind.JsonNode list = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(cli("posterior", "list", "--json"));
+                assertThat(list).extracting(v -> v.get("version").asLong()).containsExactly(1L, 2L, 3L, 4L);
+                assertThat(list).extracting(v -> v.get("status").asText().split(":")[0]).containsExactly("ok", "ok", "invalid", "ok");
+                assertThat(list.get(1).get("trigger").asText()).startsWith("rollback to version 0");
+                assertThat(list.get(0).get("held_out_nll_after").asDouble()).isLessThan(list.get(0).get("held_out_nll_before").asDouble());
             }
         }
+    }
+
+    /** Runs a command of the app against the test cluster; returns what it printed. */
+    private static String cli(String... args) {
+        picocli.CommandLine cl = org.laplacelora.cli.LaplaceLora.commandLine();
+        java.io.StringWriter out = new java.io.StringWriter();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--bootstrap-servers", cluster.bootstrap(), "--schema-registry-url", registry.url()));
+        assertThat(cl.execute(all.toArray(String[]::new))).as(String.join(" ", args)).isZero();
+        return out.toString();
     }
 
     /** Sends {@code n} questions with ids prefixed and returns their predictions. */

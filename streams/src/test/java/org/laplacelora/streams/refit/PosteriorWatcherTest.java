@@ -45,7 +45,7 @@ class PosteriorWatcherTest {
 
     private static PosteriorWatcher watcher() throws Exception {
         scorer.swap(scorer.posterior(), 0);
-        return new PosteriorWatcher(KafkaSettings.of("unused:9092", registryServer.url(), null, (short) 1), registry, scorer);
+        return new PosteriorWatcher(KafkaSettings.of("unused:9092", registryServer.url(), null, (short) 1), registry, scorer, "test");
     }
 
     private static ConsumerRecord<String, byte[]> record(String key, Object value) {
