@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
                     + "drift the fine-tuned model answers well; after it, the settings of the sentences are new words and the "
                     + "rule is reversed, so the model is confidently wrong.",
             "With --model, --task and --dataset it streams that dataset through your adapter and posterior instead (the "
-                    + "drift then rotates the labels: concept drift)."})
+                    + "drift then rotates the labels: concept drift).",
+            "The components log warnings only; LAPLACE_LORA_LOG=INFO shows what each of them does."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
     Path model;
@@ -121,6 +122,10 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        if (System.getenv("LAPLACE_LORA_LOG") == null) {
+            // The live table tells the story; the components' INFO lines would cut through it.
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.laplacelora")).setLevel(ch.qos.logback.classic.Level.WARN);
+        }
         int drift = driftAt == null ? questions / 2 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
         QuestionScorer scorer;
         QuestionScorer refitterScorer;
