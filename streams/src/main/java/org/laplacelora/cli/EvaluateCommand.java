@@ -55,7 +55,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--test", required = true, paramLabel = "FILE", description = "Test file (official JSONL of the task).")
     Path test;
 
-    @Option(names = "--val", paramLabel = "FILE", description = "Re-tune λ (Laplace-LoRA, last-layer) and the temperature on this file.")
+    @Option(names = "--val", paramLabel = "FILE", description = "Re-tune λ (Laplace-LoRA, last-layer) for the chosen --link, and the temperature, on this file.")
     Path val;
 
     @Option(names = "--json", paramLabel = "OUT", description = "Write {\"methods\": {...}} with accuracy, ece, nll, brier, n (fractions, nats).")
@@ -97,7 +97,7 @@ final class EvaluateCommand implements Callable<Integer> {
             LaplacePredictor predictor = new LaplacePredictor(m.llama(), lora, posterior, predictive);
             predictor.requireAnswers(task.answerIds());
             if (val != null) {
-                retune(posterior, m, lora, task, taskOptions.read(val, task, m, err), manager);
+                retune(posterior, m, lora, task, predictive, taskOptions.read(val, task, m, err), manager);
             }
             if (priorPrecision != null) {
                 posterior.setPrior(posterior.prior().withLambda(priorPrecision));
@@ -169,7 +169,7 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void retune(LaplacePosterior posterior, ModelLoader.LoadedModel m, LoraAdapter lora, Task task,
+    private void retune(LaplacePosterior posterior, ModelLoader.LoadedModel m, LoraAdapter lora, Task task, LinearisedPredictive predictive,
                         List<EncodedExample> valSet, NDManager manager) {
         List<double[]> mu = new ArrayList<>();
         org.laplacelora.model.laplace.ProjectedJacobians projected = null;
@@ -184,8 +184,9 @@ final class EvaluateCommand implements Callable<Integer> {
         int[] labels = valSet.stream().mapToInt(EncodedExample::label).toArray();
         String[] ids = valSet.stream().map(EncodedExample::id).toArray(String[]::new);
         PriorTuning.Validation v = new PriorTuning.Validation(projected, mus, labels, ids);
-        LinearisedPredictive tuning = task.numClasses() == 2 ? new LinearisedPredictive(Link.BINARY, 1, seed)
-                : new LinearisedPredictive(Link.MC, 2000, seed);
+        // Tune for the link the evaluation uses (Monte Carlo with fewer samples, or exactly for two classes).
+        LinearisedPredictive tuning = predictive.link() != Link.MC ? predictive
+                : task.numClasses() == 2 ? new LinearisedPredictive(Link.BINARY, 1, seed) : new LinearisedPredictive(Link.MC, 2000, seed);
         double tau = posterior.prior().tau();
         PriorPrecision la = PriorTuning.byValidation(v, LaplacePosterior.ALL, tuning, new double[] {tau}).prior();
         posterior.setPrior(la);

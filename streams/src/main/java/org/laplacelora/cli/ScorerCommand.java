@@ -56,7 +56,7 @@ final class ScorerCommand implements Callable<Integer> {
 
     private void run(KafkaSettings kafka, QuestionScorer scorer, SchemaRegistry registry, Path state) throws InterruptedException {
         try (StreamsRunner app = StreamsRunner.start(scoring.topology(kafka, scorer, registry), kafka, applicationId, state,
-                Duration.ofMillis(100))) {
+                Duration.ofMillis(scoring.commitIntervalMs))) {
             System.err.printf("scorer running: %s → %s, posterior version %d (%s is version 0; newer ones come from %s) "
                     + "(Ctrl-C to stop)%n", kafka.topics().questions(), kafka.topics().predictions(), scorer.posteriorVersion(),
                     scoring.posterior, kafka.topics().posteriors());

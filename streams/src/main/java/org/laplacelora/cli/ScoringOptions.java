@@ -28,6 +28,11 @@ final class ScoringOptions {
             description = "Longest a question waits for its micro-batch to fill. Default: ${DEFAULT-VALUE}.")
     long maxWaitMs;
 
+    @Option(names = "--commit-interval-ms", defaultValue = "100", paramLabel = "MS",
+            description = "How often the scorer's transactions commit; predictions become visible then. Longer intervals "
+                    + "raise throughput (docs/benchmarks.md) and add latency. Default: ${DEFAULT-VALUE}.")
+    long commitIntervalMs;
+
     @Option(names = "--link", defaultValue = "mc", paramLabel = "mc|probit|binary", description = "Default: ${DEFAULT-VALUE}.")
     String link;
 
