@@ -45,12 +45,13 @@ public final class CalibratorTopology {
         StreamsBuilder b = new StreamsBuilder();
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOIN_STORE), Serdes.String(), Serdes.ByteArray()));
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(), Serdes.ByteArray()));
+        // An undecodable question is the scorer's to report (it dead-letters it); here it only cannot be joined.
         KStream<String, JoinInput> questions = b.stream(topics.questions(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
-                .flatMapValues(v -> decoded(serdes.questions(), topics.questions(), v)).mapValues(JoinInput::of);
+                .flatMapValues(v -> decoded(serdes.questions(), topics.questions(), v, false)).mapValues(JoinInput::of);
         KStream<String, JoinInput> predictions = b.stream(topics.predictions(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
-                .flatMapValues(v -> decoded(serdes.predictions().deserializer(), topics.predictions(), v)).mapValues(JoinInput::of);
+                .flatMapValues(v -> decoded(serdes.predictions().deserializer(), topics.predictions(), v, true)).mapValues(JoinInput::of);
         KStream<String, JoinInput> labels = b.stream(topics.labels(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
-                .flatMapValues(v -> decoded(serdes.labels().deserializer(), topics.labels(), v)).mapValues(JoinInput::of);
+                .flatMapValues(v -> decoded(serdes.labels().deserializer(), topics.labels(), v, true)).mapValues(JoinInput::of);
         Map<String, KStream<String, Object>> out = questions.merge(predictions).merge(labels)
                 .process(() -> new JoinProcessor(settings.horizon()), Named.as("calibrator-join"), JOIN_STORE)
                 .repartition(Repartitioned.<String, CalibratorEvent>with(Serdes.String(), AvroBinarySerde.of(CalibratorEvent.class))
@@ -70,12 +71,16 @@ public final class CalibratorTopology {
         return b.build();
     }
 
-    private static <T> java.util.List<T> decoded(Deserializer<T> d, String topic, byte[] bytes) {
+    private static <T> java.util.List<T> decoded(Deserializer<T> d, String topic, byte[] bytes, boolean warn) {
         try {
             T v = d.deserialize(topic, bytes);
             return v == null ? java.util.List.of() : java.util.List.of(v);
         } catch (SerializationException e) {
-            LOG.warn("skipping an undecodable record on {}: {}", topic, e.getMessage());
+            if (warn) {
+                LOG.warn("skipping an undecodable record on {}: {}", topic, e.getMessage());
+            } else {
+                LOG.debug("skipping an undecodable record on {}: {}", topic, e.getMessage());
+            }
             return java.util.List.of();
         }
     }
