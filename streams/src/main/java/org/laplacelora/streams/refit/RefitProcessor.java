@@ -139,6 +139,9 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
         LOG.info("refitting ({}) on {} labelled question(s)", trigger, outcomes.size());
         try {
             Refitter.Result r = refitter.refit(outcomes, settings.refit());
+            if (r.unusable() > 0) {
+                LOG.warn("{} buffered question(s) no longer encode for this model (too long, or another task); left out", r.unusable());
+            }
             PosteriorRefit.Outcome o = r.outcome();
             HeldOutMetrics before = metrics(o.before());
             HeldOutMetrics after = metrics(o.after());
