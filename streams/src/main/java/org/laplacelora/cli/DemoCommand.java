@@ -98,9 +98,9 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
     static final class DemoRefit {
-        @Option(names = "--refit-min-examples", defaultValue = "60", paramLabel = "N",
+        @Option(names = "--refit-min-examples", defaultValue = "100", paramLabel = "N",
                 description = "Labelled questions since the drift before a refit. Default: ${DEFAULT-VALUE}.")
-        int minExamples = 60;
+        int minExamples = 100;
 
         @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.")
         long debounceMs = 1000;
