@@ -40,7 +40,7 @@ import picocli.CommandLine.Option;
                     + "rule is reversed, so the model is confidently wrong.",
             "With --model, --task and --dataset it streams that dataset through your adapter and posterior instead (the "
                     + "drift then rotates the labels: concept drift).",
-            "The components log warnings only; LAPLACE_LORA_LOG=INFO shows what each of them does."})
+            "The components log warnings only and Kafka errors only; LAPLACE_LORA_LOG=INFO shows what each of them does and Kafka's warnings."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
     Path model;
@@ -123,8 +123,11 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         if (System.getenv("LAPLACE_LORA_LOG") == null) {
-            // The live table tells the story; the components' INFO lines would cut through it.
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("org.laplacelora")).setLevel(ch.qos.logback.classic.Level.WARN);
+            // The live table tells the story; the components' INFO lines, and the warnings an in-process
+            // cluster gives while it starts and stops (topics not yet created, temp state dirs), would cut through it.
+            logLevel("org.laplacelora", ch.qos.logback.classic.Level.WARN);
+            logLevel("org.apache.kafka", ch.qos.logback.classic.Level.ERROR);
+            logLevel("kafka", ch.qos.logback.classic.Level.ERROR);
         }
         int drift = driftAt == null ? questions / 2 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
         QuestionScorer scorer;
@@ -202,5 +205,9 @@ final class DemoCommand implements Callable<Integer> {
             out.printf("windows %s (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", name, p.windows(),
                     100 * p.mapEce(), 100 * p.temperatureEce(), 100 * p.laplaceEce(), 100 * p.laplaceAccuracy());
         }
+    }
+
+    private static void logLevel(String logger, ch.qos.logback.classic.Level level) {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger)).setLevel(level);
     }
 }
