@@ -42,6 +42,8 @@ import picocli.CommandLine.Option;
                     + "drift then rotates the labels: concept drift).",
             "The components log warnings only and Kafka errors only; LAPLACE_LORA_LOG=INFO shows what each of them does and Kafka's warnings."})
 final class DemoCommand implements Callable<Integer> {
+    private static final int DEFAULT_QUESTIONS = 1200;
+
     @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
     Path model;
 
@@ -55,10 +57,11 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--dataset", paramLabel = "FILE", description = "With --model: the questions to stream (official JSONL).") String dataset;
 
-    @Option(names = "--questions", defaultValue = "400", paramLabel = "N", description = "Valid questions to publish. Default: ${DEFAULT-VALUE}.")
-    int questions;
+    @Option(names = "--questions", paramLabel = "N",
+            description = "Valid questions to publish. Default: 1200 (with --dataset: at most its size).")
+    Integer questions;
 
-    @Option(names = "--drift-at", paramLabel = "K", description = "The question at which the distribution shifts (default: half way; -1: never).")
+    @Option(names = "--drift-at", paramLabel = "K", description = "The question at which the distribution shifts (default: a third of the way, so that the refitted posterior has room to show; -1: never).")
     Integer driftAt;
 
     @Option(names = "--inject-bad", defaultValue = "0", paramLabel = "B",
@@ -129,7 +132,6 @@ final class DemoCommand implements Callable<Integer> {
             logLevel("org.apache.kafka", ch.qos.logback.classic.Level.ERROR);
             logLevel("kafka", ch.qos.logback.classic.Level.ERROR);
         }
-        int drift = driftAt == null ? questions / 2 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
         QuestionScorer scorer;
         QuestionScorer refitterScorer;
         IntFunction<Example> stream;
@@ -140,6 +142,8 @@ final class DemoCommand implements Callable<Integer> {
             scorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", predictive, 64);
             refitterScorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", predictive, 64);
             SyntheticTask synthetic = new SyntheticTask(0.1);
+            if (questions == null) questions = DEFAULT_QUESTIONS;
+            int drift = driftAt(questions);
             stream = i -> synthetic.example("q" + i, new Random(seed * 1_000_003L + i), i >= drift);
             modelReport = assets.report();
         } else {
@@ -150,6 +154,8 @@ final class DemoCommand implements Callable<Integer> {
             scorer = QuestionScorer.load(model, tokenizer, adapter, posterior, "auto", predictive, 512);
             refitterScorer = QuestionScorer.load(model, tokenizer, adapter, posterior, "auto", predictive, 512);
             List<Example> examples = Dataset.read(TaskKind.parse(task), dataset).examples();
+            if (questions == null) questions = Math.min(DEFAULT_QUESTIONS, examples.size());
+            int drift = driftAt(questions);
             if (examples.size() < questions) {
                 throw new IllegalArgumentException(dataset + " has " + examples.size() + " usable questions, fewer than --questions " + questions);
             }
@@ -165,7 +171,7 @@ final class DemoCommand implements Callable<Integer> {
         DemoSummary summary;
         try (scorer; refitterScorer) {
             CalibratorSettings calibrator = new CalibratorSettings(Duration.ofSeconds(30), windowSize, 0.1, 25, 30, 0.15, "laplace");
-            summary = DemoRun.run(scorer, refitterScorer, new DemoRun.Options(questions, drift, injectBad, rate,
+            summary = DemoRun.run(scorer, refitterScorer, new DemoRun.Options(questions, driftAt(questions), injectBad, rate,
                     Duration.ofMillis(labelDelayMs), windowSize, partitions, dataDir, kafkaPort, registryPort, 16, Duration.ofMillis(100),
                     calibrator, refit.settings(), stream), out);
         }
@@ -209,5 +215,9 @@ final class DemoCommand implements Callable<Integer> {
 
     private static void logLevel(String logger, ch.qos.logback.classic.Level level) {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger)).setLevel(level);
+    }
+
+    private int driftAt(int questions) {
+        return driftAt == null ? questions / 3 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
     }
 }
