@@ -9,6 +9,7 @@ import org.laplacelora.streams.demo.DemoAssets;
 import org.laplacelora.streams.demo.PipelineBenchmark;
 import org.laplacelora.streams.demo.SyntheticTask;
 import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.scorer.ScorerTopology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,6 +30,10 @@ final class PipelineBench implements Callable<Integer> {
             description = "How often the transactions commit (outputs become visible then): latency against throughput. "
                     + "Default: ${DEFAULT-VALUE}, as the scorer and calibrator run.") long commitIntervalMs;
 
+    @Option(names = "--score-ahead", defaultValue = "" + ScorerTopology.Batching.DEFAULT_SCORE_AHEAD, paramLabel = "N",
+            description = "Micro-batches the scorer scores on its own thread while the stream thread polls and commits "
+                    + "(0: on the stream thread). Default: ${DEFAULT-VALUE}, as the scorer runs.") int scoreAhead;
+
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "The demo's cache (default as for demo).") Path cacheDir;
 
     @Override
@@ -38,7 +43,7 @@ final class PipelineBench implements Callable<Integer> {
         try (QuestionScorer scorer = QuestionScorer.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu",
                 new LinearisedPredictive(Link.MC, samples, 0), 64)) {
             PipelineBenchmark.run(scorer, new SyntheticTask(0.1).examples("q", questions, 5, false), batch,
-                    Duration.ofMillis(commitIntervalMs), System.out);
+                    Duration.ofMillis(commitIntervalMs), scoreAhead, System.out);
         }
         return 0;
     }

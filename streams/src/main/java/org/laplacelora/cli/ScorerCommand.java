@@ -9,6 +9,7 @@ import org.laplacelora.streams.config.KafkaSettings;
 import org.laplacelora.streams.config.StreamsRunner;
 import org.laplacelora.streams.refit.PosteriorWatcher;
 import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.scorer.ScorerTopology;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -56,7 +57,7 @@ final class ScorerCommand implements Callable<Integer> {
 
     private void run(KafkaSettings kafka, QuestionScorer scorer, SchemaRegistry registry, Path state) throws InterruptedException {
         try (StreamsRunner app = StreamsRunner.start(scoring.topology(kafka, scorer, registry), kafka, applicationId, state,
-                Duration.ofMillis(scoring.commitIntervalMs))) {
+                Duration.ofMillis(scoring.commitIntervalMs), ScorerTopology.STREAMS_SETTINGS)) {
             System.err.printf("scorer running: %s → %s, posterior version %d (%s is version 0; newer ones come from %s) "
                     + "(Ctrl-C to stop)%n", kafka.topics().questions(), kafka.topics().predictions(), scorer.posteriorVersion(),
                     scoring.posterior, kafka.topics().posteriors());

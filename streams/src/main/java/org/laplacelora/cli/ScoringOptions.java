@@ -33,6 +33,11 @@ final class ScoringOptions {
                     + "raise throughput (docs/benchmarks.md) and add latency. Default: ${DEFAULT-VALUE}.")
     long commitIntervalMs;
 
+    @Option(names = "--score-ahead", defaultValue = "" + ScorerTopology.Batching.DEFAULT_SCORE_AHEAD, paramLabel = "N",
+            description = "Micro-batches scored on a thread of their own while the stream thread polls and commits; "
+                    + "0 scores on the stream thread. Default: ${DEFAULT-VALUE}.")
+    int scoreAhead;
+
     @Option(names = "--link", defaultValue = "mc", paramLabel = "mc|probit|binary", description = "Default: ${DEFAULT-VALUE}.")
     String link;
 
@@ -54,6 +59,6 @@ final class ScoringOptions {
         return ScorerTopology.build(kafka.topics(), scorer, ConfluentAvroSerde.value(Question.class, registry).deserializer(),
                 ConfluentAvroSerde.value(Prediction.class, registry).serializer(),
                 ConfluentAvroSerde.value(DeadLetter.class, registry).serializer(),
-                new ScorerTopology.Batching(maxBatch, Duration.ofMillis(maxWaitMs)));
+                new ScorerTopology.Batching(maxBatch, Duration.ofMillis(maxWaitMs), scoreAhead));
     }
 }

@@ -61,7 +61,7 @@ public final class DemoRun {
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Prediction.class, registry).serializer(),
                          org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.DeadLetter.class, registry).serializer(),
                          new ScorerTopology.Batching(o.maxBatch(), o.maxWait())), kafka, "demo-scorer", state.resolve("scorer"),
-                         Duration.ofMillis(100));
+                         Duration.ofMillis(100), ScorerTopology.STREAMS_SETTINGS);
                  StreamsRunner calibratorApp = StreamsRunner.start(calibrator(kafka, registry, o.calibrator()), kafka,
                          "demo-calibrator", state.resolve("calibrator"), Duration.ofMillis(100))) {
                 collecting.start();

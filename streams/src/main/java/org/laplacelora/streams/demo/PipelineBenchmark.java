@@ -46,8 +46,12 @@ public final class PipelineBenchmark {
 
     private PipelineBenchmark() {}
 
-    /** @param commitInterval how often the scorer's and the calibrator's transactions commit */
-    public static Result run(QuestionScorer scorer, List<Example> questions, int batch, Duration commitInterval, PrintStream out)
+    /**
+     * @param commitInterval how often the scorer's and the calibrator's transactions commit
+     * @param scoreAhead micro-batches the scorer scores on its own thread (0: on the stream thread)
+     */
+    public static Result run(QuestionScorer scorer, List<Example> questions, int batch, Duration commitInterval, int scoreAhead,
+                             PrintStream out)
             throws Exception {
         List<Question> avro = questions.stream().map(e -> QuestionProducer.toQuestion(e, Map.of())).toList();
         // Bare model: validate (tokenize) and score in batches.
@@ -74,14 +78,16 @@ public final class PipelineBenchmark {
             try (StreamsRunner app = StreamsRunner.start(ScorerTopology.build(kafka.topics(), scorer, qs.deserializer(),
                     ConfluentAvroSerde.value(Prediction.class, registry).serializer(),
                     ConfluentAvroSerde.value(DeadLetter.class, registry).serializer(),
-                    new ScorerTopology.Batching(batch, Duration.ofMillis(50))), kafka, "bench-scorer",
-                    Files.createTempDirectory("bench-scorer"), commitInterval)) {
+                    new ScorerTopology.Batching(batch, Duration.ofMillis(50), scoreAhead)), kafka, "bench-scorer",
+                    Files.createTempDirectory("bench-scorer"), commitInterval, ScorerTopology.STREAMS_SETTINGS)) {
                 long start = System.nanoTime();
                 predictions = readCommitted(kafka, kafka.topics().predictions(), avro.size(), Duration.ofMinutes(10));
                 pipeline = predictions.size() / ((System.nanoTime() - start) / 1e9);
             }
-            out.printf("through Kafka (exactly once, micro-batches of %d, commits every %d ms): %d predictions: %.1f questions/s = %.0f%% "
-                    + "of the bare model%n", batch, commitInterval.toMillis(), predictions.size(), pipeline, 100 * pipeline / bare);
+            out.printf("through Kafka (exactly once, micro-batches of %d, %s, commits every %d ms): %d predictions: %.1f questions/s "
+                    + "= %.0f%% of the bare model%n", batch, scoreAhead == 0 ? "scored on the stream thread"
+                    : "up to " + scoreAhead + " scored ahead on their own thread", commitInterval.toMillis(), predictions.size(),
+                    pipeline, 100 * pipeline / bare);
             // Where the time went: scoring (each prediction carries its batch's compute time) against the rest.
             ConfluentAvroSerde<Prediction> ps = ConfluentAvroSerde.value(Prediction.class, registry);
             double scoringSeconds = 0;

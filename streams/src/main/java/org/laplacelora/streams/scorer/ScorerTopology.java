@@ -1,9 +1,16 @@
 package org.laplacelora.streams.scorer;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 import org.laplacelora.schemas.avro.DeadLetter;
@@ -19,14 +26,30 @@ public final class ScorerTopology {
     static final String PREDICTIONS_SINK = "predictions-sink";
     static final String DLQ_SINK = "dlq-sink";
 
-    /** Micro-batch limits: a batch is scored when it holds {@code maxBatch} questions or its oldest has waited {@code maxWait}. */
-    public record Batching(int maxBatch, Duration maxWait) {
+    /**
+     * Micro-batch limits: a batch is scored when it holds {@code maxBatch} questions or its oldest has waited
+     * {@code maxWait}; up to {@code scoreAhead} batches are scored on a thread of their own while the stream
+     * thread polls and commits (0: on the stream thread).
+     */
+    public record Batching(int maxBatch, Duration maxWait, int scoreAhead) {
+        public static final int DEFAULT_SCORE_AHEAD = 2;
+
         public Batching {
-            if (maxBatch <= 0 || maxWait.isNegative()) {
-                throw new IllegalArgumentException("max batch must be positive and max wait not negative");
+            if (maxBatch <= 0 || maxWait.isNegative() || scoreAhead < 0) {
+                throw new IllegalArgumentException("max batch must be positive, max wait and score-ahead not negative");
             }
         }
+
+        public Batching(int maxBatch, Duration maxWait) {
+            this(maxBatch, maxWait, DEFAULT_SCORE_AHEAD);
+        }
     }
+
+    /**
+     * Streams settings the scorer runs with: a batch scored ahead is delivered when the stream thread next
+     * wakes, so it must not sleep Kafka Streams' default 100 ms in an empty poll.
+     */
+    public static final Map<String, Object> STREAMS_SETTINGS = Map.of(StreamsConfig.POLL_MS_CONFIG, 10L);
 
     private ScorerTopology() {}
 
@@ -34,12 +57,25 @@ public final class ScorerTopology {
                                  Serializer<Prediction> predictions, Serializer<DeadLetter> deadLetters, Batching batching) {
         Topology t = new Topology();
         t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.questions());
-        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, questions, batching.maxBatch(), batching.maxWait()), SOURCE);
+        ExecutorService scoringThread = batching.scoreAhead() == 0 ? null : scoringThread();
+        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, questions, batching, scoringThread), SOURCE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Long(), Serdes.ByteArray()),
                 PROCESSOR);
         t.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(), cast(predictions), PROCESSOR);
         t.addSink(DLQ_SINK, topics.questionsDlq(), Serdes.String().serializer(), cast(deadLetters), PROCESSOR);
         return t;
+    }
+
+    /** One daemon thread, started when there is work and gone after 30 s without. */
+    private static ExecutorService scoringThread() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "scorer-batches-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     @SuppressWarnings("unchecked")

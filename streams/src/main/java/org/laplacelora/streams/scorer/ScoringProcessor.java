@@ -3,11 +3,17 @@ package org.laplacelora.streams.scorer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.Deserializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -25,59 +31,87 @@ import org.slf4j.LoggerFactory;
 /**
  * Questions in, predictions or dead letters out. Valid questions wait in a changelogged store (keyed by
  * input offset, so in input order) until the micro-batch is full or its oldest question has waited
- * {@code maxWait}; then the batch is scored and removed in the same transaction as the predictions are
- * written, so under exactly-once a crash loses and doubles nothing. A record that cannot be scored goes
- * to the dead-letter sink with its reason and never stops the stream.
+ * {@code maxWait}. A batch is then handed to the scoring thread, which works through up to
+ * {@code scoreAhead} of them while the stream thread goes on polling, buffering and committing; the
+ * stream thread forwards each batch's predictions, in order, and removes its questions from the store in
+ * the same transaction, so under exactly-once a crash loses and doubles nothing: what was buffered or
+ * being scored is still in the store and is scored again. With {@code scoreAhead} 0 batches are scored on
+ * the stream thread itself. A record that cannot be scored goes to the dead-letter sink with its reason and
+ * never stops the stream.
  */
 final class ScoringProcessor implements Processor<String, byte[], String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringProcessor.class);
+    private static final Duration TICK = Duration.ofMillis(10);
 
     private final QuestionScorer scorer;
     private final Deserializer<Question> questions;
     private final int maxBatch;
     private final Duration maxWait;
+    private final int scoreAhead;
     private ProcessorContext<String, Object> context;
     private KeyValueStore<Long, byte[]> pending;
-    /** Questions validated on arrival, by offset, so a batch need not decode and tokenize them again (after a restart it must). */
-    private final java.util.Map<Long, QuestionScorer.Valid> validated = new java.util.HashMap<>();
-    private int count;
-    private long oldestArrival = Long.MAX_VALUE;
+    /** Shared by every task of this scorer, so that the model scores one batch at a time; null: score on the stream thread. */
+    private final ExecutorService scoringThread;
+    /** Buffered and validated, not yet handed to scoring; in input order. */
+    private final List<Queued> forming = new ArrayList<>();
+    /** Handed to the scoring thread, oldest first; their questions are still in the store. */
+    private final ArrayDeque<Batch> scoring = new ArrayDeque<>();
 
-    ScoringProcessor(QuestionScorer scorer, Deserializer<Question> questions, int maxBatch, Duration maxWait) {
+    private record Queued(PendingQuestion pending, QuestionScorer.Valid valid) {}
+
+    /** A batch out for scoring; {@code abandoned} makes it a no-op if its task closes before the scoring thread reaches it. */
+    private record Batch(List<PendingQuestion> questions, Future<List<Outcome>> outcomes, AtomicBoolean abandoned) {}
+
+    /** A question's prediction, or why it could not be scored. */
+    private record Outcome(Prediction prediction, String failure) {}
+
+    ScoringProcessor(QuestionScorer scorer, Deserializer<Question> questions, ScorerTopology.Batching batching,
+                     ExecutorService scoringThread) {
         this.scorer = scorer;
+        this.scoringThread = scoringThread;
         this.questions = questions;
-        this.maxBatch = maxBatch;
-        this.maxWait = maxWait;
+        this.maxBatch = batching.maxBatch();
+        this.maxWait = batching.maxWait();
+        this.scoreAhead = batching.scoreAhead();
     }
 
     @Override
     public void init(ProcessorContext<String, Object> ctx) {
         this.context = ctx;
         this.pending = ctx.getStateStore(ScorerTopology.STORE);
-        recount();
-        long tick = Math.max(5, maxWait.toMillis() / 4);
-        ctx.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, now -> {
-            if (count == 0) {
-                recount();   // cheap when empty; picks up entries restored from the changelog
+        ctx.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, now -> {
+            deliverFinished();
+            if (forming.isEmpty() && scoring.isEmpty()) {
+                adoptStored();   // cheap when empty; picks up entries restored from the changelog
             }
-            if (count > 0 && now - oldestArrival >= maxWait.toMillis()) {
-                flush();
+            if (!forming.isEmpty() && now - forming.get(0).pending().arrivedAt() >= maxWait.toMillis()) {
+                handOver();
             }
         });
     }
 
-    /** Counts what the store holds (after a restart it holds what was buffered before the crash). */
-    private void recount() {
-        count = 0;
-        oldestArrival = Long.MAX_VALUE;
+    /** Queues what the store holds that nothing here knows of: after a restart, what was buffered or being scored before it. */
+    private void adoptStored() {
+        List<PendingQuestion> stored = new ArrayList<>();
         try (KeyValueIterator<Long, byte[]> it = pending.all()) {
-            while (it.hasNext()) {
-                count++;
-                oldestArrival = Math.min(oldestArrival, PendingQuestion.decode(it.next().value).arrivedAt());
+            it.forEachRemaining(kv -> stored.add(PendingQuestion.decode(kv.value)));
+        }
+        for (PendingQuestion p : stored) {
+            try {
+                forming.add(new Queued(p, scorer.validate(questions.deserialize(p.topic(), p.value()))));
+            } catch (InvalidQuestionException e) {
+                pending.delete(p.offset());
+                deadLetter(p, e.reason().name(), e.getMessage());
+            } catch (RuntimeException e) {
+                pending.delete(p.offset());
+                deadLetter(p, "INTERNAL", String.valueOf(e));
             }
         }
-        if (count > 0) {
-            LOG.info("{} buffered question(s) in the store of task {}", count, context.taskId());
+        if (!stored.isEmpty()) {
+            LOG.info("{} buffered question(s) in the store of task {}", stored.size(), context.taskId());
+        }
+        while (forming.size() >= maxBatch) {
+            handOver();
         }
     }
 
@@ -86,19 +120,17 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         PendingQuestion p = new PendingQuestion(meta.topic(), meta.partition(), meta.offset(), context.currentSystemTimeMs(),
                 record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value());
+        deliverFinished();
         if (record.value() == null) {
             deadLetter(p, "UNDECODABLE", "null value (tombstone)");
             return;
         }
-        Question q;
+        QuestionScorer.Valid valid;
         try {
-            q = questions.deserialize(meta.topic(), record.value());
+            valid = scorer.validate(questions.deserialize(meta.topic(), record.value()));
         } catch (SerializationException e) {
             deadLetter(p, "UNDECODABLE", e.getMessage());
             return;
-        }
-        try {
-            validated.put(meta.offset(), scorer.validate(q));
         } catch (InvalidQuestionException e) {
             deadLetter(p, e.reason().name(), e.getMessage());
             return;
@@ -107,60 +139,101 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
             return;
         }
         pending.put(meta.offset(), p.encode());
-        count++;
-        oldestArrival = Math.min(oldestArrival, p.arrivedAt());
-        if (count >= maxBatch) {
-            flush();
+        forming.add(new Queued(p, valid));
+        if (forming.size() >= maxBatch) {
+            handOver();
         }
     }
 
-    /** Scores everything buffered, in input order, in batches of at most maxBatch. */
-    private void flush() {
-        List<KeyValue<Long, byte[]>> all = new ArrayList<>();
-        try (KeyValueIterator<Long, byte[]> it = pending.all()) {
-            it.forEachRemaining(all::add);
+    /** Hands the forming batch (at most maxBatch of it) to scoring; waits for the oldest batch when scoreAhead are already out. */
+    private void handOver() {
+        List<Queued> taken = new ArrayList<>(forming.subList(0, Math.min(maxBatch, forming.size())));
+        forming.subList(0, taken.size()).clear();
+        List<PendingQuestion> batch = taken.stream().map(Queued::pending).toList();
+        List<QuestionScorer.Valid> valid = taken.stream().map(Queued::valid).toList();
+        if (scoringThread == null) {
+            deliver(batch, score(valid));
+            return;
         }
-        for (int i = 0; i < all.size(); i += maxBatch) {
-            List<PendingQuestion> batch = new ArrayList<>();
-            for (KeyValue<Long, byte[]> kv : all.subList(i, Math.min(i + maxBatch, all.size()))) {
-                batch.add(PendingQuestion.decode(kv.value));
-            }
-            scoreAndForward(batch);
-            for (PendingQuestion p : batch) {
-                pending.delete(p.offset());
-            }
+        while (scoring.size() >= scoreAhead) {
+            Batch oldest = scoring.poll();
+            deliver(oldest.questions(), await(oldest.outcomes()));
         }
-        count = 0;
-        oldestArrival = Long.MAX_VALUE;
+        AtomicBoolean abandoned = new AtomicBoolean();
+        scoring.add(new Batch(batch, scoringThread.submit(() -> abandoned.get() ? List.<Outcome>of() : score(valid)), abandoned));
     }
 
-    private void scoreAndForward(List<PendingQuestion> batch) {
-        List<QuestionScorer.Valid> valid = new ArrayList<>();
-        for (PendingQuestion p : batch) {
-            QuestionScorer.Valid v = validated.remove(p.offset());
-            valid.add(v != null ? v : scorer.validate(questions.deserialize(p.topic(), p.value())));
+    private void deliverFinished() {
+        while (!scoring.isEmpty() && scoring.peek().outcomes().isDone()) {
+            Batch b = scoring.poll();
+            deliver(b.questions(), await(b.outcomes()));
         }
-        long started = context.currentSystemTimeMs();
+    }
+
+    private static List<Outcome> await(Future<List<Outcome>> outcomes) {
         try {
-            forward(scorer.score(valid, started));
+            return outcomes.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a micro-batch", e);
+        } catch (ExecutionException e) {
+            // score() turns every RuntimeException into outcomes; what is left (an Error) must stop the task
+            throw new IllegalStateException("scoring a micro-batch failed", e.getCause());
+        }
+    }
+
+    /** Scores a batch; if it fails, its questions one by one, so that only a question that fails alone is dead-lettered. */
+    private List<Outcome> score(List<QuestionScorer.Valid> valid) {
+        try {
+            return scorer.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
         } catch (RuntimeException e) {
-            // Isolate what failed: score one at a time; a question that fails alone is dead-lettered.
-            LOG.warn("a batch of {} failed ({}); scoring its questions one by one", batch.size(), e.toString());
-            for (int i = 0; i < batch.size(); i++) {
+            LOG.warn("a batch of {} failed ({}); scoring its questions one by one", valid.size(), e.toString());
+            List<Outcome> out = new ArrayList<>();
+            for (QuestionScorer.Valid v : valid) {
                 try {
-                    forward(scorer.score(List.of(valid.get(i)), context.currentSystemTimeMs()));
+                    out.add(new Outcome(scorer.score(List.of(v), System.currentTimeMillis()).get(0), null));
                 } catch (RuntimeException single) {
-                    deadLetter(batch.get(i), "INTERNAL", String.valueOf(single));
+                    out.add(new Outcome(null, String.valueOf(single)));
                 }
             }
+            return out;
         }
     }
 
-    private void forward(List<Prediction> predictions) {
+    private void deliver(List<PendingQuestion> batch, List<Outcome> outcomes) {
         long now = context.currentSystemTimeMs();
-        for (Prediction p : predictions) {
-            context.forward(new Record<>(p.getQuestionId(), (Object) p, now), ScorerTopology.PREDICTIONS_SINK);
+        for (int i = 0; i < batch.size(); i++) {
+            Outcome o = outcomes.get(i);
+            if (o.prediction() != null) {
+                context.forward(new Record<>(o.prediction().getQuestionId(), (Object) o.prediction(), now), ScorerTopology.PREDICTIONS_SINK);
+            } else {
+                deadLetter(batch.get(i), "INTERNAL", o.failure());
+            }
+            pending.delete(batch.get(i).offset());
         }
+    }
+
+    /**
+     * What was handed over and not delivered stays in the store and is scored again by whoever gets this task;
+     * batches not started are abandoned, and a batch being scored is waited for, so that the model is never
+     * closed under it.
+     */
+    @Override
+    public void close() {
+        scoring.forEach(b -> b.abandoned().set(true));
+        for (Batch b : scoring) {
+            try {
+                b.outcomes().get(2, TimeUnit.MINUTES);
+            } catch (ExecutionException e) {
+                // nothing to wait for
+            } catch (TimeoutException e) {
+                LOG.warn("a micro-batch of task {} was still being scored after 2 minutes", context.taskId());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        scoring.clear();
     }
 
     private void deadLetter(PendingQuestion p, String reason, String message) {
