@@ -56,6 +56,8 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     private final List<Queued> forming = new ArrayList<>();
     /** Handed to the scoring thread, oldest first; their questions are still in the store. */
     private final ArrayDeque<Batch> scoring = new ArrayDeque<>();
+    /** Whether what the store held when this task started (restored from the changelog) has been queued. */
+    private boolean adopted;
 
     private record Queued(PendingQuestion pending, QuestionScorer.Valid valid) {}
 
@@ -80,18 +82,23 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         this.context = ctx;
         this.pending = ctx.getStateStore(ScorerTopology.STORE);
         ctx.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, now -> {
+            adoptStored();
             deliverFinished();
-            if (forming.isEmpty() && scoring.isEmpty()) {
-                adoptStored();   // cheap when empty; picks up entries restored from the changelog
-            }
             if (!forming.isEmpty() && now - forming.get(0).pending().arrivedAt() >= maxWait.toMillis()) {
                 handOver();
             }
         });
     }
 
-    /** Queues what the store holds that nothing here knows of: after a restart, what was buffered or being scored before it. */
+    /**
+     * Queues, once and before anything newer, what the store held when this task started: after a restart,
+     * what was buffered or being scored before it. (Not in init: it may forward, which init must not.)
+     */
     private void adoptStored() {
+        if (adopted) {
+            return;
+        }
+        adopted = true;
         List<PendingQuestion> stored = new ArrayList<>();
         try (KeyValueIterator<Long, byte[]> it = pending.all()) {
             it.forEachRemaining(kv -> stored.add(PendingQuestion.decode(kv.value)));
@@ -120,6 +127,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         RecordMetadata meta = context.recordMetadata().orElseThrow();
         PendingQuestion p = new PendingQuestion(meta.topic(), meta.partition(), meta.offset(), context.currentSystemTimeMs(),
                 record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value());
+        adoptStored();
         deliverFinished();
         if (record.value() == null) {
             deadLetter(p, "UNDECODABLE", "null value (tombstone)");
