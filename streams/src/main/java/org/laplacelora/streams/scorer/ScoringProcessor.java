@@ -48,10 +48,10 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     private final int maxBatch;
     private final Duration maxWait;
     private final int scoreAhead;
-    private ProcessorContext<String, Object> context;
-    private KeyValueStore<Long, byte[]> pending;
     /** Shared by every task of this scorer, so that the model scores one batch at a time; null: score on the stream thread. */
     private final ExecutorService scoringThread;
+    private ProcessorContext<String, Object> context;
+    private KeyValueStore<Long, byte[]> pending;
     /** Buffered and validated, not yet handed to scoring; in input order. */
     private final List<Queued> forming = new ArrayList<>();
     /** Handed to the scoring thread, oldest first; their questions are still in the store. */
@@ -70,11 +70,11 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     ScoringProcessor(QuestionScorer scorer, Deserializer<Question> questions, ScorerTopology.Batching batching,
                      ExecutorService scoringThread) {
         this.scorer = scorer;
-        this.scoringThread = scoringThread;
         this.questions = questions;
         this.maxBatch = batching.maxBatch();
         this.maxWait = batching.maxWait();
         this.scoreAhead = batching.scoreAhead();
+        this.scoringThread = scoringThread;
     }
 
     @Override
