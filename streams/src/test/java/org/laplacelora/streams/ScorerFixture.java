@@ -9,24 +9,25 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
-import org.laplacelora.model.laplace.CurvatureConvention;
-import org.laplacelora.model.laplace.FisherType;
-import org.laplacelora.model.laplace.LaplaceFit;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.LinearisedPredictive;
-import org.laplacelora.model.laplace.Link;
-import org.laplacelora.model.laplace.PriorPrecision;
+import org.laplacelora.model.core.Categorical;
+import org.laplacelora.model.laplace.curvature.CurvatureConvention;
+import org.laplacelora.model.laplace.curvature.FisherType;
+import org.laplacelora.model.laplace.fit.LaplaceFit;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
+import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Link;
+import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.tasks.Dataset;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.model.tasks.Task;
 import org.laplacelora.model.tasks.TaskKind;
-import org.laplacelora.model.metrics.Calibration;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.scorer.QuestionScorer;
 
 /**
@@ -44,20 +45,18 @@ public final class ScorerFixture {
         Task task = Task.of(TaskKind.WINOGRANDE, m.tokenizer());
         List<EncodedExample> train = task.encodeAll(Dataset.read(TaskKind.WINOGRANDE, winogrande()).examples().subList(0, 12),
                 m.tokenizer(), 512, new AtomicInteger());
-        LaplacePosterior p = LaplaceFit.fit(m.llama(), adapter, train, EnumSet.of(CurvatureConvention.REDUCE),
+        return LaplaceFit.fit(m.llama(), adapter, train, EnumSet.of(CurvatureConvention.REDUCE),
                 new LaplaceFit.Settings("winogrande", task.answers(), task.answerIds(), FisherType.EXACT, 16, 4, 1, 0), n -> {})
-                .get(CurvatureConvention.REDUCE);
-        p.setPrior(PriorPrecision.of(3));
-        p.setLastLayerPrior(PriorPrecision.of(3));
-        p.setTemperature(2);
-        return p;
+                .get(CurvatureConvention.REDUCE)
+                .withPrior(PriorPrecision.of(3)).withLastLayerPrior(PriorPrecision.of(3)).withTemperature(2);
     }
 
     public static QuestionScorer scorer() throws Exception {
         ModelLoader.LoadedModel m = ModelLoader.load(Fixtures.stories260kBin(), Fixtures.tok512(), Device.cpu());
         NDManager manager = NDManager.newBaseManager(Device.cpu());
         LoraAdapter adapter = LoraAdapter.load(Fixtures.path("laplace-case1/case1_adapter"), m.llama(), manager);
-        return new QuestionScorer(m, adapter, manager, posterior(m, adapter), 0, new LinearisedPredictive(Link.MC, 2000, 0), 512);
+        return new QuestionScorer(new ServedModel(m, adapter, manager, posterior(m, adapter), 0, 512),
+                new LinearisedPredictive(Link.MC, 2000, 0));
     }
 
     /** The WinoGrande rows of the fixture file as Avro questions. */
@@ -82,7 +81,7 @@ public final class ScorerFixture {
             Prediction p = predictions.get(i);
             double[] map = p.getMap().stream().mapToDouble(Double::doubleValue).toArray();
             out.add(LabelledOutcome.newBuilder().setQuestion(questions.get(i)).setPrediction(p)
-                    .setLabel(1 - Calibration.argmax(map)).setSequence(i).setJoinedAt(Instant.now()).build());
+                    .setLabel(1 - Categorical.argmax(map)).setSequence(i).setJoinedAt(Instant.now()).build());
         }
         return out;
     }

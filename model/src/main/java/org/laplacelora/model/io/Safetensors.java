@@ -6,18 +6,24 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +34,9 @@ import java.util.TreeMap;
  * A safetensors file: 8-byte little-endian header length, a JSON header naming every tensor's dtype,
  * shape and byte range, then the raw little-endian data.
  *
- * <p>Reading memory-maps each tensor, so a multi-GB checkpoint costs address space, not heap. Float32
- * tensors become NDArrays without a copy (the mapping must outlive them: this object keeps it).
+ * <p>Reading a file memory-maps each tensor, so a multi-GB checkpoint costs address space, not heap. Float32
+ * tensors become NDArrays without a copy (the mapping must outlive them: this object keeps it). A file's
+ * bytes already in memory (a posterior assembled from Kafka) are read in place.
  * BF16 is widened to float32 in Java because DJL 0.36 aborts the JVM on any bf16 array.
  */
 public final class Safetensors {
@@ -47,18 +54,23 @@ public final class Safetensors {
         }
     }
 
-    private final Path file;
+    /** Where the tensor bytes are: a file mapped tensor by tensor, or an array in memory. */
+    private interface Data {
+        ByteBuffer slice(long begin, long length) throws IOException;
+    }
+
+    private final String source;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
-    private final long dataStart;
+    private final Data data;
     /** Mappings handed to DJL without a copy; held so the GC never unmaps memory a tensor still uses. */
     private final List<ByteBuffer> pinned = Collections.synchronizedList(new ArrayList<>());
 
-    private Safetensors(Path file, Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {
-        this.file = file;
+    private Safetensors(String source, Map<String, TensorInfo> tensors, Map<String, String> metadata, Data data) {
+        this.source = source;
         this.tensors = tensors;
         this.metadata = metadata;
-        this.dataStart = dataStart;
+        this.data = data;
     }
 
     /** Reads and validates the header; tensor data is mapped lazily by {@link #load}. */
@@ -79,30 +91,51 @@ public final class Safetensors {
             }
             ByteBuffer header = ByteBuffer.allocate((int) headerLen);
             readFully(ch, header, 8);
-            Map<String, Object> raw;
-            try {
-                raw = JSON.readValue(new String(header.array(), StandardCharsets.UTF_8), new TypeReference<>() {});
-            } catch (IOException e) {
-                throw new IOException(file + ": safetensors header is not valid JSON: " + e.getMessage(), e);
-            }
             long dataStart = 8 + headerLen;
-            long dataLen = size - dataStart;
-            Map<String, TensorInfo> tensors = new LinkedHashMap<>();
-            Map<String, String> metadata = new TreeMap<>();
-            for (Map.Entry<String, Object> e : raw.entrySet()) {
-                if (e.getKey().equals("__metadata__")) {
-                    if (e.getValue() instanceof Map<?, ?> m) {
-                        m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
-                    }
-                    continue;
+            return parse(file.toString(), header.array(), size - dataStart, (begin, length) -> {
+                try (FileChannel c = FileChannel.open(file, StandardOpenOption.READ)) {
+                    return c.map(FileChannel.MapMode.READ_ONLY, dataStart + begin, length);
                 }
-                tensors.put(e.getKey(), parseEntry(file, e.getKey(), e.getValue(), dataLen));
-            }
-            return new Safetensors(file, tensors, metadata, dataStart);
+            });
         }
     }
 
-    private static TensorInfo parseEntry(Path file, String name, Object value, long dataLen) throws IOException {
+    /** A safetensors file's bytes, read in place; {@code source} names them in error messages. */
+    public static Safetensors read(byte[] bytes, String source) throws IOException {
+        if (bytes.length < 8) {
+            throw new IOException(source + ": not a safetensors file (" + bytes.length + " bytes)");
+        }
+        long headerLen = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (headerLen <= 0 || headerLen > MAX_HEADER_BYTES || 8 + headerLen > bytes.length) {
+            throw new IOException(source + ": bad safetensors header length " + headerLen);
+        }
+        int dataStart = 8 + (int) headerLen;
+        return parse(source, Arrays.copyOfRange(bytes, 8, dataStart), bytes.length - dataStart,
+                (begin, length) -> ByteBuffer.wrap(bytes, dataStart + (int) begin, (int) length).slice());
+    }
+
+    private static Safetensors parse(String source, byte[] header, long dataLen, Data data) throws IOException {
+        Map<String, Object> raw;
+        try {
+            raw = JSON.readValue(new String(header, StandardCharsets.UTF_8), new TypeReference<>() {});
+        } catch (IOException e) {
+            throw new IOException(source + ": safetensors header is not valid JSON: " + e.getMessage(), e);
+        }
+        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new TreeMap<>();
+        for (Map.Entry<String, Object> e : raw.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                if (e.getValue() instanceof Map<?, ?> m) {
+                    m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
+                }
+                continue;
+            }
+            tensors.put(e.getKey(), parseEntry(source, e.getKey(), e.getValue(), dataLen));
+        }
+        return new Safetensors(source, tensors, metadata, data);
+    }
+
+    private static TensorInfo parseEntry(String file, String name, Object value, long dataLen) throws IOException {
         if (!(value instanceof Map<?, ?> m)) {
             throw new IOException(file + ": tensor " + name + ": header entry is not an object");
         }
@@ -127,7 +160,7 @@ public final class Safetensors {
         return info;
     }
 
-    private static int bytesPer(Path file, String name, String dtype) throws IOException {
+    private static int bytesPer(String file, String name, String dtype) throws IOException {
         return switch (dtype) {
             case "F64", "I64" -> 8;
             case "F32", "I32" -> 4;
@@ -146,8 +179,9 @@ public final class Safetensors {
         }
     }
 
-    public Path file() {
-        return file;
+    /** The file, or what the bytes were, for error messages. */
+    public String source() {
+        return source;
     }
 
     public Set<String> names() {
@@ -161,7 +195,7 @@ public final class Safetensors {
     public TensorInfo info(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) {
-            throw new IllegalArgumentException(file + ": no tensor named " + name);
+            throw new IllegalArgumentException(source + ": no tensor named " + name);
         }
         return t;
     }
@@ -170,17 +204,14 @@ public final class Safetensors {
         return Collections.unmodifiableMap(metadata);
     }
 
-    /** Maps the tensor's bytes read-only, little-endian. */
+    /** The tensor's bytes (mapped read-only from a file), little-endian. */
     public ByteBuffer bytes(String name) throws IOException {
         TensorInfo t = info(name);
         long length = t.end() - t.begin();
         if (length > Integer.MAX_VALUE) {
-            throw new IOException(file + ": tensor " + name + " is larger than 2 GiB, which one mapping cannot hold");
+            throw new IOException(source + ": tensor " + name + " is larger than 2 GiB, which one mapping cannot hold");
         }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MappedByteBuffer map = ch.map(FileChannel.MapMode.READ_ONLY, dataStart + t.begin(), length);
-            return map.order(ByteOrder.LITTLE_ENDIAN);
-        }
+        return data.slice(t.begin(), length).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -205,7 +236,7 @@ public final class Safetensors {
             case "BF16" -> {
                 return manager.create(bf16ToFloat32(data), shape, DataType.FLOAT32);
             }
-            default -> throw new IOException(file + ": tensor " + name + ": dtype " + t.dtype() + " is not a float type");
+            default -> throw new IOException(source + ": tensor " + name + ": dtype " + t.dtype() + " is not a float type");
         }
     }
 
@@ -242,7 +273,7 @@ public final class Safetensors {
                     out[i] = Float.intBitsToFloat((data.getShort(2 * i) & 0xFFFF) << 16);
                 }
             }
-            default -> throw new IOException(file + ": tensor " + name + ": dtype " + t.dtype() + " is not a float type");
+            default -> throw new IOException(source + ": tensor " + name + ": dtype " + t.dtype() + " is not a float type");
         }
         return out;
     }
@@ -308,13 +339,24 @@ public final class Safetensors {
      * sees half a file.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, StandardOpenOption.TRUNCATE_EXISTING))) {
+            write(out, tensors, metadata);
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Writes the file's bytes to a stream, laid out as {@link #write(Path, Map, Map)} does. */
+    public static void write(OutputStream out, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
         if (metadata != null && !metadata.isEmpty()) {
             header.put("__metadata__", new TreeMap<>(metadata));
         }
         long offset = 0;
         List<String> names = new ArrayList<>(new TreeMap<>(tensors).keySet());
-        names.sort(java.util.Comparator.comparingInt((String n) -> -width(tensors.get(n).dtype())));
+        names.sort(Comparator.comparingInt((String n) -> -width(tensors.get(n).dtype())));
         for (String name : names) {
             Tensor t = tensors.get(name);
             long len = t.data().remaining();
@@ -332,26 +374,18 @@ public final class Safetensors {
         while (head.hasRemaining()) {
             head.put((byte) ' ');
         }
-        head.flip();
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            writeFully(ch, head);
-            for (String name : names) {
-                writeFully(ch, tensors.get(name).data().duplicate());
+        out.write(head.array());
+        WritableByteChannel channel = Channels.newChannel(out);
+        for (String name : names) {
+            ByteBuffer b = tensors.get(name).data().duplicate();
+            while (b.hasRemaining()) {
+                channel.write(b);
             }
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        out.flush();
     }
 
     private static int width(String dtype) {
         return dtype.equals("F64") ? 8 : 4;
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            ch.write(buf);
-        }
     }
 }

@@ -5,16 +5,16 @@ import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.IntConsumer;
-import org.laplacelora.model.lora.LoraContext;
+import org.laplacelora.model.core.Categorical;
 
 /** Autoregressive sampling with a KV cache: greedy (argmax, first maximum) or softmax at a temperature. */
 public final class Generator {
     private final Llama llama;
-    private final LoraContext lora;
+    private final Adaptation adaptation;
 
-    public Generator(Llama llama, LoraContext lora) {
+    public Generator(Llama llama, Adaptation adaptation) {
         this.llama = llama;
-        this.lora = lora;
+        this.adaptation = adaptation;
     }
 
     /**
@@ -37,7 +37,7 @@ public final class Generator {
             while (n < limit) {
                 int token;
                 try (NDManager step = m.newSubManager()) {
-                    NDArray logits = llama.step(step, cache, next, lora);
+                    NDArray logits = llama.step(step, cache, next, adaptation);
                     token = pick(logits.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray(), temperature, random);
                 }
                 if (token == llama.config().bosTokenId() || token == llama.config().eosTokenId()) {
@@ -52,32 +52,10 @@ public final class Generator {
     }
 
     static int pick(float[] logits, double temperature, Random random) {
-        if (temperature <= 0) {
-            int best = 0;
-            for (int i = 1; i < logits.length; i++) {
-                if (logits[i] > logits[best]) {
-                    best = i;
-                }
-            }
-            return best;
+        double[] z = new double[logits.length];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = logits[i];
         }
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-            max = Math.max(max, l);
-        }
-        double[] p = new double[logits.length];
-        double sum = 0;
-        for (int i = 0; i < p.length; i++) {
-            p[i] = Math.exp((logits[i] - max) / temperature);
-            sum += p[i];
-        }
-        double u = random.nextDouble() * sum;
-        for (int i = 0; i < p.length; i++) {
-            u -= p[i];
-            if (u <= 0) {
-                return i;
-            }
-        }
-        return p.length - 1;
+        return temperature <= 0 ? Categorical.argmax(z) : Categorical.sample(Categorical.softmax(z, temperature), random);
     }
 }

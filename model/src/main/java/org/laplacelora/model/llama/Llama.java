@@ -15,9 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.laplacelora.model.io.CheckpointException;
-import org.laplacelora.model.lora.LoraContext;
-import org.laplacelora.model.lora.LoraLinear;
+import org.laplacelora.model.core.CheckpointException;
 
 /**
  * A LLaMA-family causal LM on DJL NDArrays, float32: token embedding, then per layer
@@ -31,12 +29,14 @@ import org.laplacelora.model.lora.LoraLinear;
  * <p>Batches are left-padded ({@link TokenBatch}): position T-1 is every row's last real token.
  */
 public final class Llama implements AutoCloseable {
+    /** The output projection's module name (Hugging Face's), which adapters and posteriors refer to it by. */
+    public static final String LM_HEAD = "lm_head";
     private static final float MASKED = -1e9f; // finite, so an all-padding query row stays NaN-free
 
     /** One decoder layer's weights. */
-    public record Layer(NDArray attentionNorm, LoraLinear q, LoraLinear k, LoraLinear v, LoraLinear o,
-                        NDArray mlpNorm, LoraLinear gate, LoraLinear up, LoraLinear down) {
-        List<LoraLinear> linears() {
+    public record Layer(NDArray attentionNorm, Linear q, Linear k, Linear v, Linear o,
+                        NDArray mlpNorm, Linear gate, Linear up, Linear down) {
+        List<Linear> linears() {
             return List.of(q, k, v, o, gate, up, down);
         }
     }
@@ -48,17 +48,17 @@ public final class Llama implements AutoCloseable {
     private final NDArray tokenEmbedding;   // [V, d]
     private final List<Layer> layers;
     private final NDArray finalNorm;        // [d]
-    private final LoraLinear lmHead;        // [V, d]
+    private final Linear lmHead;            // [V, d]
     private final NDArray ropeCos;          // [maxPositions, headDim]
     private final NDArray ropeSin;          // [maxPositions, headDim]
-    private final Map<String, LoraLinear> linears;
+    private final Map<String, Linear> linears;
     // 0-d constants: DJL's scalar-operand overloads cost four times a tensor operand.
     private final NDArray rmsEps;
     private final NDArray minusHalf;
     private final NDArray attentionScale;
 
     private Llama(LlamaConfig config, String identity, NDManager manager, List<Object> backing, NDArray tokenEmbedding,
-                  List<Layer> layers, NDArray finalNorm, LoraLinear lmHead) {
+                  List<Layer> layers, NDArray finalNorm, Linear lmHead) {
         this.config = config;
         this.identity = identity;
         this.manager = manager;
@@ -70,7 +70,7 @@ public final class Llama implements AutoCloseable {
         NDArray[] rope = rotaryTables(manager, config, tokenEmbedding.getDataType());
         this.ropeCos = rope[0];
         this.ropeSin = rope[1];
-        Map<String, LoraLinear> byName = new LinkedHashMap<>();
+        Map<String, Linear> byName = new LinkedHashMap<>();
         for (Layer l : layers) {
             l.linears().forEach(m -> byName.put(m.name(), m));
         }
@@ -109,9 +109,9 @@ public final class Llama implements AutoCloseable {
                     s.linear(p + "mlp.down_proj", d, c.intermediateSize())));
         }
         NDArray norm = s.take("model.norm.weight", d);
-        LoraLinear head = w.containsKey("lm_head.weight") || !c.tieWordEmbeddings()
-                ? s.linear("lm_head", c.vocabSize(), d)
-                : new LoraLinear("lm_head", embedding);
+        Linear head = w.containsKey(LM_HEAD + ".weight") || !c.tieWordEmbeddings()
+                ? s.linear(LM_HEAD, c.vocabSize(), d)
+                : new Linear(LM_HEAD, embedding);
         s.requireAllUsed();
         return new Llama(c, identity, manager, new ArrayList<>(backing), embedding, List.copyOf(layers), norm, head);
     }
@@ -140,14 +140,14 @@ public final class Llama implements AutoCloseable {
             return a;
         }
 
-        LoraLinear linear(String module, long out, long in) throws CheckpointException {
-            return new LoraLinear(module, take(module + ".weight", out, in));
+        Linear linear(String module, long out, long in) throws CheckpointException {
+            return new Linear(module, take(module + ".weight", out, in));
         }
 
         void requireAllUsed() throws CheckpointException {
             List<String> extra = new ArrayList<>(weights.keySet());
             extra.removeAll(used);
-            extra.remove("lm_head.weight"); // tied and stored anyway
+            extra.remove(LM_HEAD + ".weight"); // tied and stored anyway
             extra.removeIf(n -> n.endsWith("rotary_emb.inv_freq"));
             if (!extra.isEmpty()) {
                 Collections.sort(extra);
@@ -205,13 +205,13 @@ public final class Llama implements AutoCloseable {
             String p = "model.layers." + i + ".";
             w.put(p + "input_layernorm.weight", l.attentionNorm().toType(type, true));
             w.put(p + "post_attention_layernorm.weight", l.mlpNorm().toType(type, true));
-            for (LoraLinear linear : l.linears()) {
+            for (Linear linear : l.linears()) {
                 w.put(linear.name() + ".weight", linear.weight().toType(type, true));
             }
         }
         w.put("model.norm.weight", finalNorm.toType(type, true));
         if (lmHead.weight() != tokenEmbedding) {
-            w.put("lm_head.weight", lmHead.weight().toType(type, true));
+            w.put(LM_HEAD + ".weight", lmHead.weight().toType(type, true));
         }
         w.values().forEach(a -> a.attach(m));
         try {
@@ -225,7 +225,7 @@ public final class Llama implements AutoCloseable {
         return layers;
     }
 
-    public LoraLinear lmHead() {
+    public Linear lmHead() {
         return lmHead;
     }
 
@@ -234,35 +234,35 @@ public final class Llama implements AutoCloseable {
     }
 
     /** Every linear map that can carry LoRA, by Hugging Face module name, in forward order. */
-    public Map<String, LoraLinear> linears() {
+    public Map<String, Linear> linears() {
         return linears;
     }
 
     // ------------------------------------------------------------------ forward
 
     /** Logits at every position, [B, T, V], attached to {@code out}. */
-    public NDArray logits(NDManager out, TokenBatch batch, LoraContext ctx) {
+    public NDArray logits(NDManager out, TokenBatch batch, Adaptation adaptation) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray hidden = decode(batch, ctx, null);
-            return keep(out, lmHead.forward(hidden, ctx));
+            NDArray hidden = decode(batch, adaptation, null);
+            return keep(out, lmHead.forward(hidden, adaptation));
         }
     }
 
     /** Logits of each row's last real token, [B, V], attached to {@code out}. */
-    public NDArray lastLogits(NDManager out, TokenBatch batch, LoraContext ctx) {
+    public NDArray lastLogits(NDManager out, TokenBatch batch, Adaptation adaptation) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray last = lastPosition(decode(batch, ctx, null));            // [B, 1, d]
-            return keep(out, lmHead.forward(last, ctx).squeeze(1));
+            NDArray last = lastPosition(decode(batch, adaptation, null));            // [B, 1, d]
+            return keep(out, lmHead.forward(last, adaptation).squeeze(1));
         }
     }
 
     /** Final-normed hidden state of each row's last real token, [B, d]: the LM head's input. */
-    public NDArray lastHidden(NDManager out, TokenBatch batch, LoraContext ctx) {
+    public NDArray lastHidden(NDManager out, TokenBatch batch, Adaptation adaptation) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            return keep(out, lastPosition(decode(batch, ctx, null)).squeeze(1));
+            return keep(out, lastPosition(decode(batch, adaptation, null)).squeeze(1));
         }
     }
 
@@ -270,12 +270,12 @@ public final class Llama implements AutoCloseable {
      * Feeds one unpadded sequence's next tokens through the cache and returns the logits of the last
      * one, [V]: each generated token costs one position, not the whole prefix.
      */
-    public NDArray step(NDManager out, KvCache cache, int[] tokens, LoraContext ctx) {
+    public NDArray step(NDManager out, KvCache cache, int[] tokens, Adaptation adaptation) {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             TokenBatch batch = TokenBatch.single(tokens);
-            NDArray last = lastPosition(decode(batch, ctx, cache));
-            return keep(out, lmHead.forward(last, ctx).reshape(-1));
+            NDArray last = lastPosition(decode(batch, adaptation, cache));
+            return keep(out, lmHead.forward(last, adaptation).reshape(-1));
         }
     }
 
@@ -294,7 +294,7 @@ public final class Llama implements AutoCloseable {
     }
 
     /** Runs the decoder stack: token ids [B, T] → final-normed hidden states [B, T, d]. */
-    private NDArray decode(TokenBatch batch, LoraContext ctx, KvCache cache) {
+    private NDArray decode(TokenBatch batch, Adaptation adaptation, KvCache cache) {
         int b = batch.batchSize();
         int t = batch.length();
         long offset = cache == null ? 0 : cache.length();
@@ -314,11 +314,11 @@ public final class Llama implements AutoCloseable {
         for (int l = 0; l < layers.size(); l++) {
             Layer layer = layers.get(l);
             NDArray h = rmsNorm(x, layer.attentionNorm());
-            x = x.add(attention(layer, l, h, cos, sin, mask, ctx, cache, b, t));
+            x = x.add(attention(layer, l, h, cos, sin, mask, adaptation, cache, b, t));
             h = rmsNorm(x, layer.mlpNorm());
-            NDArray gate = layer.gate().forward(h, ctx);
-            NDArray up = layer.up().forward(h, ctx);
-            x = x.add(layer.down().forward(gate.mul(Activation.sigmoid(gate)).mul(up), ctx));   // SwiGLU
+            NDArray gate = layer.gate().forward(h, adaptation);
+            NDArray up = layer.up().forward(h, adaptation);
+            x = x.add(layer.down().forward(gate.mul(Activation.sigmoid(gate)).mul(up), adaptation));   // SwiGLU
         }
         if (cache != null) {
             cache.advance(t);
@@ -327,14 +327,14 @@ public final class Llama implements AutoCloseable {
     }
 
     private NDArray attention(Layer layer, int l, NDArray h, NDArray cos, NDArray sin, NDArray mask,
-                              LoraContext ctx, KvCache cache, int b, int t) {
+                              Adaptation adaptation, KvCache cache, int b, int t) {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int groups = heads / kvHeads;       // query heads per key/value head
         int hs = config.headDim();
-        NDArray q = layer.q().forward(h, ctx).reshape(b, t, heads, hs);
-        NDArray k = layer.k().forward(h, ctx).reshape(b, t, kvHeads, hs);
-        NDArray v = layer.v().forward(h, ctx).reshape(b, t, kvHeads, hs);
+        NDArray q = layer.q().forward(h, adaptation).reshape(b, t, heads, hs);
+        NDArray k = layer.k().forward(h, adaptation).reshape(b, t, kvHeads, hs);
+        NDArray v = layer.v().forward(h, adaptation).reshape(b, t, kvHeads, hs);
         // Query head g of KV head j is head j·groups + g (HF's repeat_kv); folding the groups into the query
         // axis makes attention a plain batched matmul per KV head, with no copies of k and v.
         q = rotate(q, cos, sin).mul(attentionScale).transpose(0, 2, 1, 3).reshape(b, kvHeads, groups * t, hs);
@@ -349,7 +349,7 @@ public final class Llama implements AutoCloseable {
         NDArray p = scores.softmax(-1).reshape(b, kvHeads, groups * t, tk);
         NDArray o = p.matMul(v);                                                      // [B, kv, groups·T, hs]
         o = o.reshape(b, heads, t, hs).transpose(0, 2, 1, 3).reshape(b, t, heads * hs);
-        return layer.o().forward(o, ctx);
+        return layer.o().forward(o, adaptation);
     }
 
     /** Rotary embedding, rotate_half convention: x cos + rotate_half(x) sin, x [B, T, heads, hs]. */

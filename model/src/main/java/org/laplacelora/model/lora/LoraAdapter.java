@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import org.laplacelora.model.io.CheckpointException;
+import org.laplacelora.model.core.CheckpointException;
 import org.laplacelora.model.io.Safetensors;
+import org.laplacelora.model.llama.Linear;
 import org.laplacelora.model.llama.Llama;
 
 /**
@@ -54,7 +55,7 @@ public final class LoraAdapter implements AutoCloseable {
         Random random = new Random(seed);
         NDManager m = parent.newSubManager(model.device());
         Map<String, LoraWeights> modules = new LinkedHashMap<>();
-        for (LoraLinear linear : model.linears().values()) {
+        for (Linear linear : model.linears().values()) {
             if (!config.targets(linear.name())) {
                 continue;
             }
@@ -89,7 +90,7 @@ public final class LoraAdapter implements AutoCloseable {
         try {
             Map<String, LoraWeights> modules = new LinkedHashMap<>();
             TreeSet<String> unused = new TreeSet<>(st.names());
-            for (LoraLinear linear : model.linears().values()) {
+            for (Linear linear : model.linears().values()) {
                 String a = PREFIX + linear.name() + ".lora_A.weight";
                 String b = PREFIX + linear.name() + ".lora_B.weight";
                 if (!st.contains(a) && !st.contains(b)) {
@@ -117,11 +118,11 @@ public final class LoraAdapter implements AutoCloseable {
 
     private static NDArray tensor(Safetensors st, NDManager m, String name, long[] shape) throws IOException {
         if (!st.contains(name)) {
-            throw new CheckpointException(st.file() + ": missing tensor " + name);
+            throw new CheckpointException(st.source() + ": missing tensor " + name);
         }
         long[] got = st.info(name).shape();
         if (!Arrays.equals(got, shape)) {
-            throw new CheckpointException(st.file() + ": tensor " + name + " has shape " + Arrays.toString(got)
+            throw new CheckpointException(st.source() + ": tensor " + name + " has shape " + Arrays.toString(got)
                     + ", but the model and r=" + shape[shape[0] < shape[1] ? 0 : 1] + " need " + Arrays.toString(shape));
         }
         // A copy, not a mapping: adapters are trained in place.

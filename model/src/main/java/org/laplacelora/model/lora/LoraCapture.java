@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.laplacelora.model.llama.Autograd;
+import org.laplacelora.model.core.Autograd;
 
 /**
  * Records, for every adapted module of one forward pass, what Kronecker-factored curvature and the

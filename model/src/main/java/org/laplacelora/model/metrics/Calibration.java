@@ -2,10 +2,11 @@ package org.laplacelora.model.metrics;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.laplacelora.model.core.Categorical;
 
 /**
  * A mergeable accumulator of calibration statistics: add predictions one at a time (or merge two
- * accumulators of disjoint predictions) and read {@link CalibrationMetrics} at any point. Holds only
+ * accumulators of disjoint predictions) and read {@link CalibrationScores} at any point. Holds only
  * sums, so it is O(bins) in size however many predictions it has seen.
  *
  * <p>ECE bins are ((b−1)/M, b/M] on the top-1 confidence, bin = clip(⌈M·conf⌉ − 1, 0, M − 1); the argmax
@@ -29,7 +30,7 @@ public final class Calibration {
         if (label < 0 || label >= probabilities.length) {
             throw new IllegalArgumentException("label " + label + " outside 0.." + (probabilities.length - 1));
         }
-        int predicted = argmax(probabilities);
+        int predicted = Categorical.argmax(probabilities);
         double confidence = probabilities[predicted];
         boolean hit = predicted == label;
         n++;
@@ -68,37 +69,31 @@ public final class Calibration {
         return n;
     }
 
-    /** The accumulator's sums as numbers (for state stores); {@link #fromArray} restores them exactly. */
-    public double[] toArray() {
-        double[] a = new double[5 + 3 * BINS];
-        a[0] = n;
-        a[1] = correct;
-        a[2] = nllSum;
-        a[3] = brierSum;
-        a[4] = confidenceSum;
-        for (int b = 0; b < BINS; b++) {
-            a[5 + b] = binCount[b];
-            a[5 + BINS + b] = binCorrect[b];
-            a[5 + 2 * BINS + b] = binConfidence[b];
+    /** What an accumulator holds, exactly: its counts and sums overall and per confidence bin. */
+    public record Sums(long n, long correct, double nllSum, double brierSum, double confidenceSum, long[] binCount,
+                       long[] binCorrect, double[] binConfidence) {
+        public Sums {
+            if (binCount.length != BINS || binCorrect.length != BINS || binConfidence.length != BINS) {
+                throw new IllegalArgumentException("calibration sums have " + BINS + " bins");
+            }
         }
-        return a;
     }
 
-    public static Calibration fromArray(double[] a) {
-        if (a.length != 5 + 3 * BINS) {
-            throw new IllegalArgumentException("a calibration snapshot has " + (5 + 3 * BINS) + " numbers, got " + a.length);
-        }
+    /** The sums so far (for state stores); {@link #of(Sums)} restores them exactly. */
+    public Sums sums() {
+        return new Sums(n, correct, nllSum, brierSum, confidenceSum, binCount.clone(), binCorrect.clone(), binConfidence.clone());
+    }
+
+    public static Calibration of(Sums s) {
         Calibration c = new Calibration();
-        c.n = (long) a[0];
-        c.correct = (long) a[1];
-        c.nllSum = a[2];
-        c.brierSum = a[3];
-        c.confidenceSum = a[4];
-        for (int b = 0; b < BINS; b++) {
-            c.binCount[b] = (long) a[5 + b];
-            c.binCorrect[b] = (long) a[5 + BINS + b];
-            c.binConfidence[b] = a[5 + 2 * BINS + b];
-        }
+        c.n = s.n();
+        c.correct = s.correct();
+        c.nllSum = s.nllSum();
+        c.brierSum = s.brierSum();
+        c.confidenceSum = s.confidenceSum();
+        System.arraycopy(s.binCount(), 0, c.binCount, 0, BINS);
+        System.arraycopy(s.binCorrect(), 0, c.binCorrect, 0, BINS);
+        System.arraycopy(s.binConfidence(), 0, c.binConfidence, 0, BINS);
         return c;
     }
 
@@ -106,19 +101,9 @@ public final class Calibration {
         return Math.min(BINS - 1, Math.max(0, (int) Math.ceil(BINS * confidence) - 1));
     }
 
-    public static int argmax(double[] p) {
-        int best = 0;
-        for (int i = 1; i < p.length; i++) {
-            if (p[i] > p[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    public CalibrationMetrics metrics() {
+    public CalibrationScores metrics() {
         if (n == 0) {
-            return new CalibrationMetrics(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, bins());
+            return new CalibrationScores(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, bins());
         }
         double ece = 0;
         for (int b = 0; b < BINS; b++) {
@@ -127,21 +112,21 @@ public final class Calibration {
             }
         }
         double accuracy = (double) correct / n;
-        return new CalibrationMetrics(n, accuracy, ece, nllSum / n, brierSum / n, confidenceSum / n - accuracy, bins());
+        return new CalibrationScores(n, accuracy, ece, nllSum / n, brierSum / n, confidenceSum / n - accuracy, bins());
     }
 
-    private List<CalibrationMetrics.ReliabilityBin> bins() {
-        List<CalibrationMetrics.ReliabilityBin> out = new ArrayList<>();
+    private List<CalibrationScores.ReliabilityBin> bins() {
+        List<CalibrationScores.ReliabilityBin> out = new ArrayList<>();
         for (int b = 0; b < BINS; b++) {
             long c = binCount[b];
-            out.add(new CalibrationMetrics.ReliabilityBin((double) b / BINS, (double) (b + 1) / BINS, c,
+            out.add(new CalibrationScores.ReliabilityBin((double) b / BINS, (double) (b + 1) / BINS, c,
                     c == 0 ? Double.NaN : binConfidence[b] / c, c == 0 ? Double.NaN : (double) binCorrect[b] / c));
         }
         return out;
     }
 
     /** Metrics of a whole set of predictions. */
-    public static CalibrationMetrics of(List<double[]> probabilities, int[] labels) {
+    public static CalibrationScores of(List<double[]> probabilities, int[] labels) {
         Calibration c = new Calibration();
         for (int i = 0; i < labels.length; i++) {
             c.add(probabilities.get(i), labels[i]);

@@ -159,7 +159,7 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
         } else {
             throw r.error("field \"answer\" must be \"1\" or \"2\", got " + answer);
         }
-        return new Example(new Question(id, TaskKind.WINOGRANDE, sentence, options, null, null, null), label);
+        return new Example(new TaskQuestion(id, TaskKind.WINOGRANDE, sentence, options, null, null, null), label);
     }
 
     private static Example multipleChoice(Row r, TaskKind task, Map<String, Integer> skipped) throws DatasetFormatException {
@@ -188,7 +188,7 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
                 throw r.error("answerKey \"" + key.asText() + "\" is none of the choice labels " + labels);
             }
         }
-        return new Example(new Question(id, task, stem, texts, null, null, null), label);
+        return new Example(new TaskQuestion(id, task, stem, texts, null, null, null), label);
     }
 
     private static Example boolq(Row r, int row) throws DatasetFormatException {
@@ -204,7 +204,7 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
             }
             label = answer.asBoolean() ? 1 : 0;
         }
-        return new Example(new Question(id, TaskKind.BOOLQ, question, List.of(), passage, null, null), label);
+        return new Example(new TaskQuestion(id, TaskKind.BOOLQ, question, List.of(), passage, null, null), label);
     }
 
     private static Example generic(Row r) throws DatasetFormatException {
@@ -229,6 +229,6 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
             }
             label = l.asInt();
         }
-        return new Example(new Question(id, TaskKind.GENERIC, null, List.of(), null, prompt, list), label);
+        return new Example(new TaskQuestion(id, TaskKind.GENERIC, null, List.of(), null, prompt, list), label);
     }
 }

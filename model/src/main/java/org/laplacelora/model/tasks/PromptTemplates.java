@@ -15,7 +15,7 @@ public final class PromptTemplates {
     private PromptTemplates() {}
 
     /** The prompt text, up to but not including the answer (and without the bare-answer trailing space). */
-    public static String render(Question q) {
+    public static String render(TaskQuestion q) {
         return switch (q.task()) {
             case WINOGRANDE -> SELECT + q.text() + " Choices: A. " + q.choices().get(0) + ". B " + q.choices().get(1)
                     + ". Answer:";

@@ -101,13 +101,13 @@ public final class Task {
     }
 
     /** The full prompt text the model reads. */
-    public String prompt(Question q) {
+    public String prompt(TaskQuestion q) {
         requireMatches(q);
         return PromptTemplates.render(q) + (trailingSpace ? " " : "");
     }
 
     /** BOS, the prompt's tokens, and EOS for BoolQ. */
-    public int[] encode(Question q, Tokenizer tokenizer) {
+    public int[] encode(TaskQuestion q, Tokenizer tokenizer) {
         return tokenizer.encode(prompt(q), true, kind == TaskKind.BOOLQ);
     }
 
@@ -115,7 +115,7 @@ public final class Task {
      * Encodes with a length limit. BoolQ keeps its EOS and loses the end of the passage (the paper's right
      * truncation); for the other tasks the end of the prompt is the question, so a longer prompt is refused.
      */
-    public int[] encode(Question q, Tokenizer tokenizer, int maxLength) {
+    public int[] encode(TaskQuestion q, Tokenizer tokenizer, int maxLength) {
         int[] ids = encode(q, tokenizer);
         if (ids.length <= maxLength) {
             return ids;
@@ -145,7 +145,7 @@ public final class Task {
         return out;
     }
 
-    private void requireMatches(Question q) {
+    private void requireMatches(TaskQuestion q) {
         if (q.task() != kind) {
             throw new IllegalArgumentException("question " + q.id() + " is a " + q.task().id() + " question, not " + kind.id());
         }

@@ -11,7 +11,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.OptionalInt;
-import org.laplacelora.model.io.CheckpointException;
+import org.laplacelora.model.core.CheckpointException;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by DJL's binding of the Rust tokenizers library, with

@@ -12,7 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import org.laplacelora.model.io.CheckpointException;
+import org.laplacelora.model.core.CheckpointException;
 
 /**
  * llama2.c's tokenizer file ({@code tok512.bin} and friends) and its encoder, exactly as run.c's

@@ -3,7 +3,7 @@ package org.laplacelora.model.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.List;
-import org.laplacelora.model.llama.Autograd;
+import org.laplacelora.model.core.Autograd;
 
 /**
  * AdamW exactly as torch.optim.AdamW updates (decoupled weight decay, bias-corrected moments):

@@ -5,13 +5,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.training.GradientCollector;
+import io.soabase.recordbuilder.core.RecordBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.laplacelora.model.llama.Autograd;
 import java.util.Random;
+import org.laplacelora.model.core.Autograd;
+import org.laplacelora.model.core.Tensors;
 import org.laplacelora.model.llama.Llama;
 import org.laplacelora.model.llama.TokenBatch;
 import org.laplacelora.model.lora.LoraAdapter;
@@ -28,6 +30,7 @@ public final class MapTrainer {
      * @param steps total optimiser steps (if 0, {@code epochs} × ⌈N / batch⌉)
      * @param checkpointEvery write the adapter to {@code checkpoint-<step>} every this many steps (0: never)
      */
+    @RecordBuilder
     public record Settings(double learningRate, double weightDecay, int batchSize, int steps, int epochs, long seed,
                            int checkpointEvery, int padId) {
         public Settings {
@@ -83,7 +86,7 @@ public final class MapTrainer {
         long seen = 0;
         try (NDManager manager = NDManager.newBaseManager(llama.device());
              AdamW optimiser = new AdamW(adapter.parameters(), s.weightDecay(), manager)) {
-            NDArray answers = manager.create(toLongs(answerIds));
+            NDArray answers = manager.create(Tensors.toLongs(answerIds));
             for (int step = 0; step < total; step++) {
                 if (cursor >= order.size()) {
                     if (epochBatches > 0) {
@@ -131,7 +134,7 @@ public final class MapTrainer {
     public double accuracy(List<EncodedExample> examples, int batchSize, int padId) {
         int correct = 0;
         try (NDManager manager = NDManager.newBaseManager(llama.device())) {
-            NDArray answers = manager.create(toLongs(answerIds));
+            NDArray answers = manager.create(Tensors.toLongs(answerIds));
             for (int i = 0; i < examples.size(); i += batchSize) {
                 List<EncodedExample> batch = examples.subList(i, Math.min(i + batchSize, examples.size()));
                 try (NDManager scope = manager.newSubManager()) {
@@ -145,13 +148,5 @@ public final class MapTrainer {
             }
         }
         return (double) correct / examples.size();
-    }
-
-    private static long[] toLongs(int[] ids) {
-        long[] l = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            l[i] = ids[i];
-        }
-        return l;
     }
 }

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
 import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.lora.LoraConfig;
 import org.laplacelora.model.lora.LoraContext;
@@ -50,7 +49,7 @@ class BatchingTest {
         return out;
     }
 
-    private static double paddedVersusAlone(Llama llama, LoraContext ctx) {
+    private static double paddedVersusAlone(Llama llama, Adaptation ctx) {
         List<int[]> prompts = prompts();
         try (NDManager m = manager.newSubManager()) {
             double[] batched = doubles(llama.lastLogits(m, TokenBatch.leftPadded(prompts, 0), ctx));
@@ -70,13 +69,13 @@ class BatchingTest {
     @Test
     void leftPaddedBatchGivesEachRowsLastLogitsAloneInFloat64() {
         try (Llama llama64 = model.llama().withDataType(DataType.FLOAT64)) {
-            assertThat(paddedVersusAlone(llama64, LoraContext.base())).isLessThanOrEqualTo(1e-12);
+            assertThat(paddedVersusAlone(llama64, Adaptation.NONE)).isLessThanOrEqualTo(1e-12);
         }
     }
 
     @Test
     void leftPaddedBatchGivesEachRowsLastLogitsAloneInFloat32() {
-        assertThat(paddedVersusAlone(model.llama(), LoraContext.base())).isLessThanOrEqualTo(2e-5);
+        assertThat(paddedVersusAlone(model.llama(), Adaptation.NONE)).isLessThanOrEqualTo(2e-5);
     }
 
     @Test
@@ -113,8 +112,8 @@ class BatchingTest {
     void paddingIdDoesNotMatter() {
         Llama llama = model.llama();
         try (NDManager m = manager.newSubManager()) {
-            float[] a = llama.lastLogits(m, TokenBatch.leftPadded(prompts(), 0), LoraContext.base()).toFloatArray();
-            float[] b = llama.lastLogits(m, TokenBatch.leftPadded(prompts(), 300), LoraContext.base()).toFloatArray();
+            float[] a = llama.lastLogits(m, TokenBatch.leftPadded(prompts(), 0), Adaptation.NONE).toFloatArray();
+            float[] b = llama.lastLogits(m, TokenBatch.leftPadded(prompts(), 300), Adaptation.NONE).toFloatArray();
             assertThat(b).containsExactly(a);
         }
     }

@@ -12,8 +12,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
-import org.laplacelora.model.lora.LoraContext;
 
 class GeneratorTest {
     private static ModelLoader.LoadedModel model;
@@ -30,7 +28,7 @@ class GeneratorTest {
 
     @Test
     void greedyGenerationReproducesRunC() {
-        Generator generator = new Generator(model.llama(), LoraContext.base());
+        Generator generator = new Generator(model.llama(), Adaptation.NONE);
         for (JsonNode c : Fixtures.json("stories260K/greedy.json").get("cases")) {
             int[] prompt = model.tokenizer().encode(c.get("prompt").asText(), true, false);
             assertThat(prompt).containsExactly(Fixtures.ints(c.get("prompt_tokens")));
@@ -49,15 +47,15 @@ class GeneratorTest {
         Llama llama = model.llama();
         int[] tokens = Fixtures.ints(Fixtures.json("stories260K/greedy.json").get("cases").get(1).get("tokens"));
         try (NDManager m = NDManager.newBaseManager(Device.cpu()); KvCache cache = llama.newCache(m)) {
-            float[] full = llama.logits(m, TokenBatch.single(tokens), LoraContext.base()).toFloatArray();
+            float[] full = llama.logits(m, TokenBatch.single(tokens), Adaptation.NONE).toFloatArray();
             int v = llama.config().vocabSize();
             double worst = 0;
-            float[] first = llama.step(m, cache, Arrays.copyOf(tokens, 3), LoraContext.base()).toFloatArray();
+            float[] first = llama.step(m, cache, Arrays.copyOf(tokens, 3), Adaptation.NONE).toFloatArray();
             for (int i = 0; i < v; i++) {
                 worst = Math.max(worst, Math.abs(first[i] - full[2 * v + i]));
             }
             for (int pos = 3; pos < tokens.length; pos++) {
-                float[] step = llama.step(m, cache, new int[] {tokens[pos]}, LoraContext.base()).toFloatArray();
+                float[] step = llama.step(m, cache, new int[] {tokens[pos]}, Adaptation.NONE).toFloatArray();
                 for (int i = 0; i < v; i++) {
                     worst = Math.max(worst, Math.abs(step[i] - full[pos * v + i]));
                 }
@@ -69,7 +67,7 @@ class GeneratorTest {
 
     @Test
     void samplingIsSeededAndStopsAtTheContext() {
-        Generator generator = new Generator(model.llama(), LoraContext.base());
+        Generator generator = new Generator(model.llama(), Adaptation.NONE);
         int[] a = generator.generate(new int[] {1}, 30, 1.0, 42, t -> {});
         int[] b = generator.generate(new int[] {1}, 30, 1.0, 42, t -> {});
         assertThat(a).containsExactly(b);

@@ -14,8 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
-import org.laplacelora.model.lora.LoraContext;
 
 /**
  * Logits at every position against llama2.c's own run.c (float32), for the llama2.c checkpoint and for
@@ -58,7 +56,7 @@ class ReferenceLogitsTest {
                 int[] tokens = Fixtures.ints(c.get("tokens"));
                 assertThat(m.tokenizer().encode(c.get("prompt").asText(), true, false))
                         .as("token ids of %s", c.get("prompt")).containsExactly(tokens);
-                NDArray logits = m.llama().logits(scope, TokenBatch.single(tokens), LoraContext.base());
+                NDArray logits = m.llama().logits(scope, TokenBatch.single(tokens), Adaptation.NONE);
                 float[] got = logits.toFloatArray();
                 int v = m.llama().config().vocabSize();
                 for (int pos = 0; pos < tokens.length; pos++) {

@@ -14,9 +14,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.CheckpointException;
-import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.core.CheckpointException;
+import org.laplacelora.model.llama.Adaptation;
 import org.laplacelora.model.llama.Llama;
+import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.llama.TokenBatch;
 
 class LoraAdapterTest {
@@ -47,7 +48,7 @@ class LoraAdapterTest {
         LoraConfig config = new LoraConfig(8, 16, 0.1, ALL_MODULES, "", false);
         try (LoraAdapter adapter = LoraAdapter.initialise(llama, config, 3, manager); NDManager m = manager.newSubManager()) {
             assertThat(adapter.modules()).hasSize(5 * 7 + 1);
-            float[] base = llama.logits(m, someBatch(), LoraContext.base()).toFloatArray();
+            float[] base = llama.logits(m, someBatch(), Adaptation.NONE).toFloatArray();
             float[] adapted = llama.logits(m, someBatch(), LoraContext.eval(adapter)).toFloatArray();
             assertThat(adapted).containsExactly(base);
         }

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.core.Autograd;
 import org.laplacelora.model.io.Safetensors;
-import org.laplacelora.model.llama.Autograd;
 import org.laplacelora.model.llama.Llama;
+import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.llama.TokenBatch;
 
 /**

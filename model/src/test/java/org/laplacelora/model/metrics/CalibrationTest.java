@@ -26,7 +26,7 @@ class CalibrationTest {
         c.add(new double[] {0.35, 0.65}, 1);
         c.add(new double[] {0.55, 0.45}, 1);
         c.add(new double[] {0.45, 0.55}, 1);
-        CalibrationMetrics m = c.metrics();
+        CalibrationScores m = c.metrics();
         assertThat(m.n()).isEqualTo(5);
         assertThat(m.accuracy()).isCloseTo(0.6, within(1e-15));
         assertThat(m.ece()).isCloseTo(0.25, within(1e-15));
@@ -66,7 +66,7 @@ class CalibrationTest {
         for (JsonNode pred : predictives) {
             List<double[]> p = new ArrayList<>();
             pred.get("p").forEach(row -> p.add(new double[] {row.get(0).asDouble(), row.get(1).asDouble()}));
-            CalibrationMetrics m = Calibration.of(p, labels);
+            CalibrationScores m = Calibration.of(p, labels);
             JsonNode want = pred.get("metrics");
             assertThat(m.accuracy()).isCloseTo(want.get("acc").asDouble(), within(1e-12));
             assertThat(m.ece()).isCloseTo(want.get("ece").asDouble(), within(1e-12));
@@ -96,10 +96,10 @@ class CalibrationTest {
             all.add(p, y);
             (i % 3 == 0 ? left : right).add(p, y);
         }
-        CalibrationMetrics restored = Calibration.fromArray(all.toArray()).metrics();
+        CalibrationScores restored = Calibration.of(all.sums()).metrics();
         assertThat(restored).isEqualTo(all.metrics());
-        CalibrationMetrics merged = left.merge(right).metrics();
-        CalibrationMetrics direct = all.metrics();
+        CalibrationScores merged = left.merge(right).metrics();
+        CalibrationScores direct = all.metrics();
         assertThat(merged.n()).isEqualTo(direct.n());
         assertThat(merged.ece()).isCloseTo(direct.ece(), within(1e-12));
         assertThat(merged.nll()).isCloseTo(direct.nll(), within(1e-12));

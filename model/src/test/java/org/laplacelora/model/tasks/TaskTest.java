@@ -115,7 +115,7 @@ class TaskTest {
     void genericTasksUseTheCallersAnswers() {
         Task t = Task.generic(List.of(" B", "A"), tok);
         assertThat(t.answerIds()).containsExactly(tok.pieceId(" B").getAsInt(), 447);
-        Question q = new Question("g1", TaskKind.GENERIC, null, null, null, "Pick one:", List.of(" B", "A"));
+        TaskQuestion q = new TaskQuestion("g1", TaskKind.GENERIC, null, null, null, "Pick one:", List.of(" B", "A"));
         assertThat(t.prompt(q)).isEqualTo("Pick one:");
         assertThatThrownBy(() -> Task.generic(List.of("A", "zebra"), tok)).hasMessageContaining("\"zebra\"");
     }
@@ -123,13 +123,13 @@ class TaskTest {
     @Test
     void invalidQuestionsCarryTheirReason() {
         Task arc = Task.of(TaskKind.ARC, tok);
-        Question three = new Question("q3", TaskKind.ARC, "Why?", List.of("a", "b", "c"), null, null, null);
+        TaskQuestion three = new TaskQuestion("q3", TaskKind.ARC, "Why?", List.of("a", "b", "c"), null, null, null);
         assertThatThrownBy(() -> arc.prompt(three)).isInstanceOfSatisfying(InvalidQuestionException.class,
                 e -> assertThat(e.reason()).isEqualTo(InvalidQuestionException.Reason.BAD_CHOICES));
-        Question empty = new Question("q4", TaskKind.ARC, " ", List.of("a", "b", "c", "d"), null, null, null);
+        TaskQuestion empty = new TaskQuestion("q4", TaskKind.ARC, " ", List.of("a", "b", "c", "d"), null, null, null);
         assertThatThrownBy(() -> arc.prompt(empty)).isInstanceOfSatisfying(InvalidQuestionException.class,
                 e -> assertThat(e.reason()).isEqualTo(InvalidQuestionException.Reason.EMPTY_TEXT));
-        Question ok = new Question("q5", TaskKind.ARC, "Why is the sky blue?", List.of("a", "b", "c", "d"), null, null, null);
+        TaskQuestion ok = new TaskQuestion("q5", TaskKind.ARC, "Why is the sky blue?", List.of("a", "b", "c", "d"), null, null, null);
         assertThatThrownBy(() -> arc.encode(ok, tok, 10)).isInstanceOf(PromptTooLongException.class)
                 .hasMessageContaining("q5");
     }
@@ -142,7 +142,7 @@ class TaskTest {
                  "post_processor":null,"decoder":null,
                  "model":{"type":"WordLevel","vocab":{"<unk>":0,"<s>":1,"</s>":2,"\\u2581True":3,"\\u2581False":4},"unk_token":"<unk>"}}
                 """);
-        Question q = Dataset.read(TaskKind.BOOLQ, Fixtures.path("data/boolq-dev-5.jsonl")).examples().get(0).question();
+        TaskQuestion q = Dataset.read(TaskKind.BOOLQ, Fixtures.path("data/boolq-dev-5.jsonl")).examples().get(0).question();
         try (HfTokenizer t = HfTokenizer.load(json, 1, 2)) {
             Task boolq = Task.of(TaskKind.BOOLQ, t);
             assertThat(boolq.answerIds()).containsExactly(4, 3);     // class 0 = False, class 1 = True

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.CheckpointException;
+import org.laplacelora.model.core.CheckpointException;
 
 /** Encoder cases recorded from run.c's encode(); the HF tokenizer.json export must agree with them. */
 class TokenizerTest {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.Fixtures;
-import org.laplacelora.model.io.ModelLoader;
+import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.lora.LoraConfig;
 import org.laplacelora.model.tasks.EncodedExample;

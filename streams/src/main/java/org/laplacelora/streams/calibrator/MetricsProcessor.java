@@ -1,32 +1,37 @@
 package org.laplacelora.streams.calibrator;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.laplacelora.model.laplace.predictive.Method;
 import org.laplacelora.model.metrics.Calibration;
-import org.laplacelora.model.metrics.CalibrationMetrics.ReliabilityBin;
+import org.laplacelora.model.metrics.CalibrationScores;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.avro.CalibratorEvent;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.ReliabilityBin;
+import org.laplacelora.schemas.state.CalibratorState;
+import org.laplacelora.schemas.state.PageHinkleyState;
+import org.laplacelora.schemas.state.VersionState;
+import org.laplacelora.schemas.state.WindowState;
 
 /**
  * One task (all outcomes come through a single partition) that numbers the labelled outcomes, keeps
  * running, per-posterior-version and tumbling-window calibration of the three methods side by side, and
- * watches for drift. All of it lives in a changelogged store, so it survives restarts.
+ * watches for drift. All of it is one record in a changelogged store, so it survives restarts.
  */
-final class MetricsProcessor implements Processor<String, CalibratorEvent, String, Object> {
-    static final List<String> METHODS = List.of("laplace", "temperature", "map");
+final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent, String, Object> {
+    private static final String KEY = "state";
 
     private final CalibratorSettings s;
-    private ProcessorContext<String, Object> context;
-    private KeyValueStore<String, byte[]> state;
+    private KeyValueStore<String, CalibratorState> store;
 
     MetricsProcessor(CalibratorSettings settings) {
         this.s = settings;
@@ -34,153 +39,148 @@ final class MetricsProcessor implements Processor<String, CalibratorEvent, Strin
 
     @Override
     public void init(ProcessorContext<String, Object> ctx) {
-        this.context = ctx;
-        this.state = ctx.getStateStore(CalibratorTopology.STATE_STORE);
+        super.init(ctx);
+        this.store = ctx.getStateStore(CalibratorTopology.STATE_STORE);
     }
 
     @Override
     public void process(Record<String, CalibratorEvent> r) {
         CalibratorEvent ev = r.value();
-        switch (ev.getKind()) {
-            case "label_missing" -> putLong("missing", getLong("missing", 0) + 1);
-            case "label_late" -> putLong("late", getLong("late", 0) + 1);
-            case "outcome" -> outcome(ev.getOutcome());
-            default -> { }
+        EventKind kind = EventKind.parse(ev.getKind());
+        if (kind == null) {
+            return;
         }
+        CalibratorState state = store.get(KEY);
+        if (state == null) {
+            state = initial();
+        }
+        switch (kind) {
+            case LABEL_MISSING -> state.setLabelsMissing(state.getLabelsMissing() + 1);
+            case LABEL_LATE -> state.setLabelsLate(state.getLabelsLate() + 1);
+            case OUTCOME -> outcome(state, ev.getOutcome());
+        }
+        store.put(KEY, state);
     }
 
-    private void outcome(LabelledOutcome o) {
-        long now = context.currentSystemTimeMs();
-        long seq = getLong("seq", 0);
-        putLong("seq", seq + 1);
+    private static CalibratorState initial() {
+        return CalibratorState.newBuilder().setNextSequence(0).setLabelsMissing(0).setLabelsLate(0)
+                .setRunning(CalibrationState.empty()).setWindow(emptyWindow(0)).setVersions(new ArrayList<>())
+                .setPageHinkley(new HashMap<>()).build();
+    }
+
+    private static WindowState emptyWindow(long index) {
+        return WindowState.newBuilder().setIndex(index).setCount(0).setFirstOutcome(0).setStartMs(0).setEndMs(0)
+                .setCalibration(CalibrationState.empty()).build();
+    }
+
+    private void outcome(CalibratorState state, LabelledOutcome o) {
+        long now = context().currentSystemTimeMs();
+        long seq = state.getNextSequence();
+        state.setNextSequence(seq + 1);
         o.setSequence(seq);
-        context.forward(new Record<>(o.getPrediction().getQuestionId(), (Object) o, now));
+        context().forward(new Record<>(o.getPrediction().getQuestionId(), (Object) o, now));
         Prediction p = o.getPrediction();
         long version = p.getPosteriorVersion();
-        long windowSeq = getLong("window|count", 0);
-        if (windowSeq == 0) {
-            putLong("window|first", seq);
-            putLong("window|start", p.getScoredAt().toEpochMilli());
+        WindowState w = state.getWindow();
+        if (w.getCount() == 0) {
+            w.setFirstOutcome(seq);
+            w.setStartMs(p.getScoredAt().toEpochMilli());
         }
-        putLong("window|end", Math.max(getLong("window|end", 0), p.getScoredAt().toEpochMilli()));
-        for (String m : METHODS) {
+        w.setEndMs(Math.max(w.getEndMs(), p.getScoredAt().toEpochMilli()));
+        VersionState v = version(state, version);
+        for (Method m : CalibratorTopology.METHODS) {
             double[] probabilities = probabilities(p, m);
-            update("running|" + m, probabilities, o.getLabel());
-            update("version|" + m + "|" + version, probabilities, o.getLabel());
-            update("window|" + m, probabilities, o.getLabel());
+            CalibrationState.add(state.getRunning(), m, probabilities, o.getLabel());
+            CalibrationState.add(v.getCalibration(), m, probabilities, o.getLabel());
+            CalibrationState.add(w.getCalibration(), m, probabilities, o.getLabel());
         }
-        putLong("version|current", version);
         double nll = -Math.log(Math.max(probabilities(p, s.driftMethod())[o.getLabel()], 1e-12));
-        PageHinkley ph = PageHinkley.decode(state.get("ph|" + s.driftMethod()));
-        double fired = ph.add(nll, s.phDelta(), s.phThreshold(), s.phMinOutcomes());
-        state.put("ph|" + s.driftMethod(), ph.encode());
+        PageHinkleyState ph = state.getPageHinkley().computeIfAbsent(s.driftMethod().id(), k -> PageHinkley.initial());
+        double fired = new PageHinkley(ph).add(nll, s.phDelta(), s.phThreshold(), s.phMinOutcomes());
         if (!Double.isNaN(fired)) {
-            drift("page-hinkley", fired, s.phThreshold(), seq, version, now);
+            drift(Detector.PAGE_HINKLEY, fired, s.phThreshold(), seq, version, now);
         }
-        putLong("window|count", windowSeq + 1);
-        if (windowSeq + 1 >= s.windowSize()) {
-            closeWindow(seq, version, now);
+        w.setCount(w.getCount() + 1);
+        if (w.getCount() >= s.windowSize()) {
+            closeWindow(state, seq, version, now);
         }
     }
 
-    private void closeWindow(long lastSeq, long version, long now) {
-        long first = getLong("window|first", 0);
-        Instant start = Instant.ofEpochMilli(getLong("window|start", 0));
-        Instant end = Instant.ofEpochMilli(getLong("window|end", 0));
-        long index = getLong("window|index", 0);
-        double ece = get("window|" + s.driftMethod()).metrics().ece();
-        for (String m : METHODS) {
-            Calibration window = get("window|" + m);
-            emit(m, "window", m + "|window|" + index, window, start, end, first, lastSeq, version, now);
-            emit(m, "running", m + "|running", get("running|" + m), null, null, 0, lastSeq, version, now);
-            emit(m, "version", m + "|version|" + version, get("version|" + m + "|" + version), null, null,
-                    getLong("version-first|" + version, first), lastSeq, version, now);
-            state.delete("window|" + m);
+    /** The version's state, created on its first outcome. */
+    private static VersionState version(CalibratorState state, long version) {
+        for (VersionState v : state.getVersions()) {
+            if (v.getVersion() == version) {
+                return v;
+            }
         }
-        state.putIfAbsent("version-first|" + version, bytes(first));
+        VersionState v = VersionState.newBuilder().setVersion(version).setCalibration(CalibrationState.empty()).build();
+        state.getVersions().add(v);
+        return v;
+    }
+
+    private void closeWindow(CalibratorState state, long lastSeq, long version, long now) {
+        WindowState w = state.getWindow();
+        long first = w.getFirstOutcome();
+        Instant start = Instant.ofEpochMilli(w.getStartMs());
+        Instant end = Instant.ofEpochMilli(w.getEndMs());
+        double ece = CalibrationState.of(w.getCalibration(), s.driftMethod()).metrics().ece();
+        VersionState v = version(state, version);
+        long versionFirst = v.getFirstOutcome() == null ? first : v.getFirstOutcome();
+        for (Method m : CalibratorTopology.METHODS) {
+            emit(state, m, "window", m.id() + "|window|" + w.getIndex(), CalibrationState.of(w.getCalibration(), m), start, end, first,
+                    lastSeq, version, now);
+            emit(state, m, "running", m.id() + "|running", CalibrationState.of(state.getRunning(), m), null, null, 0, lastSeq, version,
+                    now);
+            emit(state, m, "version", m.id() + "|version|" + version, CalibrationState.of(v.getCalibration(), m), null, null,
+                    versionFirst, lastSeq, version, now);
+        }
+        v.setFirstOutcome(versionFirst);
         // Windowed ECE against the reference window: the first complete window of this posterior version.
-        String refKey = "ece-reference|" + version;
-        byte[] ref = state.get(refKey);
-        if (ref == null) {
-            state.put(refKey, ByteBuffer.allocate(8).putDouble(ece).array());
-        } else if (ece - ByteBuffer.wrap(ref).getDouble() > s.eceRise()) {
-            drift("ece-window", ece, ByteBuffer.wrap(ref).getDouble() + s.eceRise(), lastSeq, version, now);
+        if (v.getEceReference() == null) {
+            v.setEceReference(ece);
+        } else if (ece - v.getEceReference() > s.eceRise()) {
+            drift(Detector.ECE_WINDOW, ece, v.getEceReference() + s.eceRise(), lastSeq, version, now);
         }
-        putLong("window|index", index + 1);
-        putLong("window|count", 0);
-        putLong("window|end", 0);
+        state.setWindow(emptyWindow(w.getIndex() + 1));
     }
 
-    private void emit(String method, String scope, String key, Calibration c, Instant start, Instant end, long first,
-                      long last, long version, long now) {
-        org.laplacelora.model.metrics.CalibrationMetrics m = c.metrics();
-        List<org.laplacelora.schemas.avro.ReliabilityBin> bins = new ArrayList<>();
-        for (ReliabilityBin b : m.bins()) {
-            bins.add(org.laplacelora.schemas.avro.ReliabilityBin.newBuilder().setLower(b.lower()).setUpper(b.upper())
+    private void emit(CalibratorState state, Method method, String scope, String key, Calibration c, Instant start, Instant end,
+                      long first, long last, long version, long now) {
+        CalibrationScores m = c.metrics();
+        List<ReliabilityBin> bins = new ArrayList<>();
+        for (CalibrationScores.ReliabilityBin b : m.bins()) {
+            bins.add(ReliabilityBin.newBuilder().setLower(b.lower()).setUpper(b.upper())
                     .setCount(b.count()).setMeanConfidence(Double.isNaN(b.meanConfidence()) ? null : b.meanConfidence())
                     .setAccuracy(Double.isNaN(b.accuracy()) ? null : b.accuracy()).build());
         }
         CalibrationMetrics out = CalibrationMetrics.newBuilder()
-                .setMethod(method).setScope(scope).setWindowStart(start).setWindowEnd(end)
+                .setMethod(method.id()).setScope(scope).setWindowStart(start).setWindowEnd(end)
                 .setFirstOutcome(first).setLastOutcome(last).setPosteriorVersion(version)
                 .setN(m.n()).setAccuracy(m.accuracy()).setEce(m.ece()).setNll(m.nll()).setBrier(m.brier())
                 .setMeanConfidenceMinusAccuracy(m.meanConfidenceMinusAccuracy()).setBins(bins)
-                .setLabelsMissing(getLong("missing", 0)).setLabelsLate(getLong("late", 0))
+                .setLabelsMissing(state.getLabelsMissing()).setLabelsLate(state.getLabelsLate())
                 .setEmittedAt(Instant.ofEpochMilli(now)).build();
-        context.forward(new Record<>(key, (Object) out, now));
+        context().forward(new Record<>(key, (Object) out, now));
     }
 
-    private void drift(String detector, double statistic, double threshold, long seq, long version, long now) {
-        DriftEvent d = DriftEvent.newBuilder().setDetector(detector).setMethod(s.driftMethod()).setStatistic(statistic)
+    private void drift(Detector detector, double statistic, double threshold, long seq, long version, long now) {
+        DriftEvent d = DriftEvent.newBuilder().setDetector(detector.id()).setMethod(s.driftMethod().id()).setStatistic(statistic)
                 .setThreshold(threshold).setAtOutcome(seq).setPosteriorVersion(version)
                 .setDetectedAt(Instant.ofEpochMilli(now)).build();
-        context.forward(new Record<>(detector, (Object) d, now));
+        context().forward(new Record<>(detector.id(), (Object) d, now));
     }
 
-    static double[] probabilities(Prediction p, String method) {
+    static double[] probabilities(Prediction p, Method method) {
         List<Double> v = switch (method) {
-            case "laplace" -> p.getLaplace();
-            case "temperature" -> p.getTemperature();
-            case "map" -> p.getMap();
-            default -> throw new IllegalArgumentException("unknown method " + method);
+            case LAPLACE -> p.getLaplace();
+            case TEMPERATURE -> p.getTemperature();
+            case MAP -> p.getMap();
+            case LLLA -> throw new IllegalArgumentException("predictions carry no last-layer Laplace probabilities");
         };
         double[] out = new double[v.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = v.get(i);
         }
         return out;
-    }
-
-    private void update(String key, double[] probabilities, int label) {
-        Calibration c = get(key);
-        c.add(probabilities, label);
-        ByteBuffer b = ByteBuffer.allocate(8 * c.toArray().length);
-        for (double x : c.toArray()) {
-            b.putDouble(x);
-        }
-        state.put(key, b.array());
-    }
-
-    private Calibration get(String key) {
-        byte[] b = state.get(key);
-        if (b == null) {
-            return new Calibration();
-        }
-        double[] a = new double[b.length / 8];
-        ByteBuffer.wrap(b).asDoubleBuffer().get(a);
-        return Calibration.fromArray(a);
-    }
-
-    private long getLong(String key, long fallback) {
-        byte[] b = state.get(key);
-        return b == null ? fallback : ByteBuffer.wrap(b).getLong();
-    }
-
-    private void putLong(String key, long v) {
-        state.put(key, bytes(v));
-    }
-
-    private static byte[] bytes(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
     }
 }

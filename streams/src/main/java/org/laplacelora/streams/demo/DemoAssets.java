@@ -12,16 +12,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.laplacelora.model.io.ModelLoader;
-import org.laplacelora.model.laplace.CurvatureConvention;
-import org.laplacelora.model.laplace.FisherType;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.PosteriorFitting;
+import org.laplacelora.model.laplace.curvature.CurvatureConvention;
+import org.laplacelora.model.laplace.curvature.FisherType;
+import org.laplacelora.model.laplace.fit.FitSettings;
+import org.laplacelora.model.laplace.fit.PosteriorFitting;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.predictive.Links;
+import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.lora.LoraConfig;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.Task;
 import org.laplacelora.model.train.MapTrainer;
+import org.laplacelora.model.train.MapTrainerSettingsBuilder;
 
 /**
  * The demo's model, MAP adapter and posterior, built on first use and cached: a tiny LLaMA from a fixed
@@ -75,14 +78,14 @@ public final class DemoAssets {
             try (LoraAdapter lora = LoraAdapter.initialise(m.llama(), config, 1, manager)) {
                 log.accept(String.format("  fine-tuning the MAP LoRA on %d generated questions ...", train.size()));
                 MapTrainer.Result result = new MapTrainer(m.llama(), lora, t.answerIds()).train(train,
-                        new MapTrainer.Settings(3e-3, 0, 16, 0, 30, 1, 0, m.tokenizer().bos()), null, (s, n, l, x) -> {});
+                        MapTrainerSettingsBuilder.builder().learningRate(3e-3).weightDecay(0).batchSize(16).epochs(30).seed(1)
+                                .padId(m.tokenizer().bos()).build(), null, (s, n, l, x) -> {});
                 lora.save(adapter);
                 log.accept(String.format("  train accuracy %.1f%% (label noise %.0f%%); fitting the Laplace posterior ...",
                         100 * result.trainAccuracy(), 100 * LABEL_NOISE));
-                PosteriorFitting.Result fit = PosteriorFitting.fit(m.llama(), lora, t, train, val,
-                        new PosteriorFitting.Options(EnumSet.allOf(CurvatureConvention.class), FisherType.EXACT, 10, 16, false,
-                                1000, Double.NaN, 0), m.tokenizer().bos(), x -> {}, x -> {});
-                LaplacePosterior p = fit.posterior();
+                LaplacePosterior p = PosteriorFitting.fit(m.llama(), lora, t, train, val,
+                        new FitSettings(EnumSet.allOf(CurvatureConvention.class), FisherType.EXACT, 10, 16, false,
+                                Links.REFIT_TUNING_SAMPLES, Double.NaN, 0), m.tokenizer().bos(), x -> {}, x -> {});
                 p.save(posterior);
                 r.put("train_accuracy", result.trainAccuracy());
                 r.put("convention", p.info().convention().id());

@@ -7,21 +7,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
-import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.RefitReport;
-import org.laplacelora.schemas.registry.SchemaRegistry;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
-import org.laplacelora.streams.config.KafkaSettings;
-import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.Topics;
 
 /**
  * Reads everything the pipeline publishes (read_committed, as any downstream consumer would), prints the
@@ -31,12 +25,6 @@ final class DemoCollector implements Runnable {
     private final KafkaSettings kafka;
     private final Topics topics;
     private final PrintStream out;
-    private final ConfluentAvroSerde<Prediction> predictions;
-    private final ConfluentAvroSerde<DeadLetter> deadLetters;
-    private final ConfluentAvroSerde<CalibrationMetrics> metrics;
-    private final ConfluentAvroSerde<DriftEvent> drift;
-    private final ConfluentAvroSerde<LabelledOutcome> outcomes;
-    private final ConfluentAvroSerde<RefitReport> reports;
     private final long started;
     private volatile boolean stop;
 
@@ -50,17 +38,11 @@ final class DemoCollector implements Runnable {
     volatile long firstPredictionAt = -1;
     private int printedWindows;
 
-    DemoCollector(KafkaSettings kafka, SchemaRegistry registry, PrintStream out, long started) {
+    DemoCollector(KafkaSettings kafka, PrintStream out, long started) {
         this.kafka = kafka;
         this.topics = kafka.topics();
         this.out = out;
         this.started = started;
-        this.predictions = ConfluentAvroSerde.value(Prediction.class, registry);
-        this.deadLetters = ConfluentAvroSerde.value(DeadLetter.class, registry);
-        this.metrics = ConfluentAvroSerde.value(CalibrationMetrics.class, registry);
-        this.drift = ConfluentAvroSerde.value(DriftEvent.class, registry);
-        this.outcomes = ConfluentAvroSerde.value(LabelledOutcome.class, registry);
-        this.reports = ConfluentAvroSerde.value(RefitReport.class, registry);
     }
 
     static long questionIndex(String id) {
@@ -69,13 +51,9 @@ final class DemoCollector implements Runnable {
 
     @Override
     public void run() {
-        Map<String, Object> p = new HashMap<>(kafka.kafka());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "demo-collector-" + started);
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topics.predictions(), topics.questionsDlq(), topics.calibrationMetrics(), topics.driftEvents(),
-                    topics.labelledOutcomes(), topics.refitReports()));
+        try (KafkaConsumer<String, byte[]> c = kafka.readCommittedConsumer("demo-collector-" + started)) {
+            c.subscribe(List.of(topics.predictions().name(), topics.questionsDlq().name(), topics.calibrationMetrics().name(),
+                    topics.driftEvents().name(), topics.labelledOutcomes().name(), topics.refitReports().name()));
             while (!stop) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
                     handle(r);
@@ -87,25 +65,25 @@ final class DemoCollector implements Runnable {
 
     private void handle(ConsumerRecord<String, byte[]> r) {
         String t = r.topic();
-        if (t.equals(topics.predictions())) {
-            Prediction x = predictions.deserialize(t, r.value());
+        if (t.equals(topics.predictions().name())) {
+            Prediction x = topics.predictions().deserialize(r.value());
             predictionCounts.merge(x.getQuestionId(), 1, Integer::sum);
             firstUseOfVersion.merge(x.getPosteriorVersion(), questionIndex(x.getQuestionId()), Math::min);
             if (firstPredictionAt < 0) {
                 firstPredictionAt = System.nanoTime();
             }
-        } else if (t.equals(topics.questionsDlq())) {
-            deadLetterReasons.merge(deadLetters.deserialize(t, r.value()).getReason(), 1L, Long::sum);
-        } else if (t.equals(topics.labelledOutcomes())) {
-            LabelledOutcome o = outcomes.deserialize(t, r.value());
+        } else if (t.equals(topics.questionsDlq().name())) {
+            deadLetterReasons.merge(topics.questionsDlq().deserialize(r.value()).getReason(), 1L, Long::sum);
+        } else if (t.equals(topics.labelledOutcomes().name())) {
+            LabelledOutcome o = topics.labelledOutcomes().deserialize(r.value());
             questionOfOutcome.put(o.getSequence(), questionIndex(o.getPrediction().getQuestionId()));
-        } else if (t.equals(topics.driftEvents())) {
-            DriftEvent d = drift.deserialize(t, r.value());
+        } else if (t.equals(topics.driftEvents().name())) {
+            DriftEvent d = topics.driftEvents().deserialize(r.value());
             driftEvents.add(d);
             out.printf("  ! drift detected by %s after labelled outcome %d (statistic %.3g > %.3g)%n", d.getDetector(),
                     d.getAtOutcome(), d.getStatistic(), d.getThreshold());
-        } else if (t.equals(topics.refitReports())) {
-            RefitReport x = reports.deserialize(t, r.value());
+        } else if (t.equals(topics.refitReports().name())) {
+            RefitReport x = topics.refitReports().deserialize(r.value());
             refitReports.add(x);
             String heldOut = x.getHeldOutBefore() == null || x.getHeldOutAfter() == null ? ""
                     : String.format(" held-out Laplace NLL %.3f → %.3f, ECE %.1f%% → %.1f%%;", x.getHeldOutBefore().getNll(),
@@ -114,7 +92,7 @@ final class DemoCollector implements Runnable {
                     x.getAccepted() ? "posterior version " + x.getVersion() + " published;" : "rejected;", heldOut,
                     x.getFitExamples(), x.getHeldOutExamples(), x.getSeconds());
         } else {
-            CalibrationMetrics m = metrics.deserialize(t, r.value());
+            CalibrationMetrics m = topics.calibrationMetrics().deserialize(r.value());
             if (m.getScope().equals("window")) {
                 long index = Long.parseLong(r.key().substring(r.key().lastIndexOf('|') + 1));
                 synchronized (windows) {

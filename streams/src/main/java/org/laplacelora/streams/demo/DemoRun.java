@@ -1,28 +1,21 @@
 package org.laplacelora.streams.demo;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
-import org.laplacelora.schemas.registry.SchemaRegistry;
-import org.laplacelora.streams.calibrator.CalibratorSettings;
-import org.laplacelora.streams.calibrator.CalibratorTopology;
-import org.laplacelora.streams.config.KafkaSettings;
-import org.laplacelora.streams.config.StreamsRunner;
-import org.laplacelora.streams.embedded.EmbeddedKafka;
+import org.laplacelora.streams.calibrator.CalibratorApp;
+import org.laplacelora.streams.kafka.EmbeddedKafka;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.produce.QuestionProducer;
-import org.laplacelora.streams.refit.PosteriorWatcher;
-import org.laplacelora.streams.refit.RefitSettings;
 import org.laplacelora.streams.refit.RefitterApp;
 import org.laplacelora.streams.scorer.QuestionScorer;
-import org.laplacelora.streams.scorer.ScorerTopology;
+import org.laplacelora.streams.scorer.ScorerApp;
 
 /**
  * The whole pipeline in this process: an embedded Kafka broker and schema registry, the scorer (following
@@ -30,18 +23,10 @@ import org.laplacelora.streams.scorer.ScorerTopology;
  * malformed records when asked), a live table of windowed calibration, and a summary at the end.
  */
 public final class DemoRun {
-    /**
-     * @param question the i-th question of the stream (its id must be "q" + i)
-     * @param dataDir the broker's and registry's data directory; null for a temporary one
-     */
-    public record Options(int questions, int driftAt, int injectBad, double rate, Duration labelDelay, int windowSize,
-                          int partitions, Path dataDir, int kafkaPort, int registryPort, int maxBatch, Duration maxWait,
-                          CalibratorSettings calibrator, RefitSettings refit, IntFunction<Example> question) {}
-
     private DemoRun() {}
 
-    /** @param refitterScorer the refitter's own copy of model, adapter and posterior (it trains while the scorer serves) */
-    public static DemoSummary run(QuestionScorer scorer, QuestionScorer refitterScorer, Options o, PrintStream out) throws Exception {
+    /** @param refitterModel the refitter's own copy of model, adapter and posterior (it trains while the scorer serves) */
+    public static DemoSummary run(QuestionScorer scorer, ServedModel refitterModel, DemoSettings o, PrintStream out) throws Exception {
         long started = System.nanoTime();
         Path data = o.dataDir() == null ? null : o.dataDir().toAbsolutePath();
         try (EmbeddedKafka kafkaServer = EmbeddedKafka.start(data == null ? null : data.resolve("kafka"), o.kafkaPort(), 0);
@@ -49,21 +34,13 @@ public final class DemoRun {
                      data == null ? null : data.resolve("schema-registry.json"))) {
             KafkaSettings kafka = KafkaSettings.of(kafkaServer.bootstrapServers(), registryServer.url(), null, (short) 1);
             kafkaServer.createTopics(kafka.topics().newTopics(o.partitions(), (short) 1));
-            SchemaRegistry registry = kafka.registry();
             out.printf("embedded Kafka at %s, schema registry at %s%n", kafka.bootstrapServers(), registryServer.url());
             Path state = Files.createTempDirectory("laplace-lora-demo-state");
-            DemoCollector collector = new DemoCollector(kafka, registry, out, started);
+            DemoCollector collector = new DemoCollector(kafka, out, started);
             Thread collecting = new Thread(collector, "demo-collector");
-            try (PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer, "demo-scorer").start();
-                 RefitterApp refitter = RefitterApp.start(kafka, registry, refitterScorer, o.refit(), "demo-refitter", state.resolve("refitter"));
-                 StreamsRunner scorerApp = StreamsRunner.start(ScorerTopology.build(kafka.topics(), scorer,
-                         org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Question.class, registry).deserializer(),
-                         org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Prediction.class, registry).serializer(),
-                         org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.DeadLetter.class, registry).serializer(),
-                         new ScorerTopology.Batching(o.maxBatch(), o.maxWait())), kafka, "demo-scorer", state.resolve("scorer"),
-                         Duration.ofMillis(100), ScorerTopology.STREAMS_SETTINGS);
-                 StreamsRunner calibratorApp = StreamsRunner.start(calibrator(kafka, registry, o.calibrator()), kafka,
-                         "demo-calibrator", state.resolve("calibrator"), Duration.ofMillis(100))) {
+            try (RefitterApp refitter = RefitterApp.start(kafka, refitterModel, o.refitter(), "demo-refitter", state.resolve("refitter"));
+                 ScorerApp scorerApp = ScorerApp.start(kafka, scorer, o.scorer(), "demo-scorer", state.resolve("scorer"));
+                 CalibratorApp calibratorApp = CalibratorApp.start(kafka, o.calibrator(), "demo-calibrator", state.resolve("calibrator"))) {
                 collecting.start();
                 out.printf("scorer, calibrator and refitter running; publishing %d questions (drift at question %d) with labels %d ms later%s%n%n",
                         o.questions(), o.driftAt(), o.labelDelay().toMillis(),
@@ -71,7 +48,7 @@ public final class DemoRun {
                 DemoCollector.printHeader(out);
                 long published;
                 long bad;
-                try (QuestionProducer producer = new QuestionProducer(kafka, registry, o.labelDelay(), 1.0, 0)) {
+                try (QuestionProducer producer = new QuestionProducer(kafka, o.labelDelay(), 1.0, 0)) {
                     int injected = 0;
                     long t0 = System.nanoTime();
                     for (int i = 0; i < o.questions(); i++) {
@@ -91,7 +68,7 @@ public final class DemoRun {
                     published = producer.questionsSent();
                     bad = producer.badSent();
                 }
-                int expectedWindows = (int) (published / o.windowSize());
+                int expectedWindows = (int) (published / o.calibrator().windowSize());
                 long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (System.nanoTime() < deadline && (collector.predictionCounts.size() < published
                         || collector.deadLetterReasons.values().stream().mapToLong(Long::longValue).sum() < bad
@@ -102,24 +79,14 @@ public final class DemoRun {
                 collector.stop();
                 collecting.join();
                 DemoSummary s = summary(collector, published, o, started);
-                s.posteriorSwaps = watcher.swaps();
-                s.posteriorRejections = watcher.rejections();
+                s.posteriorSwaps = scorerApp.watcher().swaps();
+                s.posteriorRejections = scorerApp.watcher().rejections();
                 return s;
             }
         }
     }
 
-    private static org.apache.kafka.streams.Topology calibrator(KafkaSettings kafka, SchemaRegistry r, CalibratorSettings s) {
-        return CalibratorTopology.build(kafka.topics(), new CalibratorTopology.CalibratorSerdes(
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Question.class, r).deserializer(),
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Prediction.class, r),
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.Label.class, r),
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(CalibrationMetrics.class, r),
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.DriftEvent.class, r),
-                org.laplacelora.schemas.serde.ConfluentAvroSerde.value(org.laplacelora.schemas.avro.LabelledOutcome.class, r)), s);
-    }
-
-    private static DemoSummary summary(DemoCollector c, long published, Options o, long started) {
+    private static DemoSummary summary(DemoCollector c, long published, DemoSettings o, long started) {
         DemoSummary s = new DemoSummary();
         s.questionsPublished = published;
         s.predictions = c.predictionCounts.size();
@@ -150,14 +117,5 @@ public final class DemoRun {
 
     private static DemoSummary.MethodMetrics metrics(CalibrationMetrics m) {
         return new DemoSummary.MethodMetrics(m.getAccuracy(), m.getEce(), m.getNll());
-    }
-
-    /** Deletes a directory tree (the demo's temporary state). */
-    static void delete(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
     }
 }

@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.laplacelora.model.tasks.Example;
-import org.laplacelora.model.tasks.Question;
 import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.model.tasks.TaskQuestion;
 
 /**
  * The demo's generated two-choice task. A sentence places a creature or a fruit in a setting; the answer is
@@ -54,7 +54,7 @@ public final class SyntheticTask {
         } else if (random.nextDouble() < labelNoise) {
             label = 1 - label;
         }
-        return new Example(new Question(id, TaskKind.GENERIC, null, List.of(), null, prompt, ANSWERS), label);
+        return new Example(new TaskQuestion(id, TaskKind.GENERIC, null, List.of(), null, prompt, ANSWERS), label);
     }
 
     public List<Example> examples(String prefix, int n, long seed, boolean drifted) {

@@ -1,8 +1,10 @@
 package org.laplacelora.streams.produce;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Executors;
@@ -10,17 +12,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.model.tasks.TaskQuestion;
 import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.Question;
-import org.laplacelora.schemas.registry.SchemaRegistry;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
-import org.laplacelora.streams.config.KafkaSettings;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.Topic;
+import org.laplacelora.streams.scorer.DeadLetterReason;
 
 /**
  * Publishes questions to the questions topic and, after a delay and for a fraction of them, their labels to
@@ -29,9 +29,8 @@ import org.laplacelora.streams.config.KafkaSettings;
  */
 public final class QuestionProducer implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
-    private final KafkaSettings kafka;
-    private final ConfluentAvroSerde<Question> questions;
-    private final ConfluentAvroSerde<Label> labels;
+    private final Topic<String, Question> questions;
+    private final Topic<String, Label> labels;
     private final Duration labelDelay;
     private final double labelFraction;
     private final Random random;
@@ -44,14 +43,10 @@ public final class QuestionProducer implements AutoCloseable {
     private final AtomicLong labelsSent = new AtomicLong();
     private final AtomicLong badSent = new AtomicLong();
 
-    public QuestionProducer(KafkaSettings kafka, SchemaRegistry registry, Duration labelDelay, double labelFraction, long seed) {
-        Map<String, Object> p = new java.util.HashMap<>(kafka.kafka());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-        this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-        this.kafka = kafka;
-        this.questions = ConfluentAvroSerde.value(Question.class, registry);
-        this.labels = ConfluentAvroSerde.value(Label.class, registry);
+    public QuestionProducer(KafkaSettings kafka, Duration labelDelay, double labelFraction, long seed) {
+        this.producer = kafka.producer();
+        this.questions = kafka.topics().questions();
+        this.labels = kafka.topics().labels();
         this.labelDelay = labelDelay;
         this.labelFraction = labelFraction;
         this.random = new Random(seed);
@@ -59,7 +54,7 @@ public final class QuestionProducer implements AutoCloseable {
 
     /** The Avro question of a dataset example (the scorer renders the prompt from it). */
     public static Question toQuestion(Example e, Map<String, String> attributes) {
-        org.laplacelora.model.tasks.Question q = e.question();
+        TaskQuestion q = e.question();
         return Question.newBuilder()
                 .setId(q.id())
                 .setTask(q.task().id())
@@ -76,34 +71,35 @@ public final class QuestionProducer implements AutoCloseable {
     /** Sends the question now and, unless it is left unlabelled, its label after the delay. */
     public void send(Example e, Map<String, String> attributes) {
         Question q = toQuestion(e, attributes);
-        producer.send(new ProducerRecord<>(kafka.topics().questions(), q.getId(), questions.serialize(kafka.topics().questions(), q)));
+        producer.send(questions.record(q.getId(), q));
         questionsSent.incrementAndGet();
         if (e.labelled() && random.nextDouble() < labelFraction) {
             Label l = Label.newBuilder().setQuestionId(q.getId()).setLabel(e.label()).setLabelledAt(Instant.now()).build();
-            byte[] bytes = labels.serialize(kafka.topics().labels(), l);
+            ProducerRecord<String, byte[]> record = labels.record(l.getQuestionId(), l);
             scheduler.schedule(() -> {
-                producer.send(new ProducerRecord<>(kafka.topics().labels(), l.getQuestionId(), bytes));
+                producer.send(record);
                 labelsSent.incrementAndGet();
             }, labelDelay.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
-    /** The kinds of malformed record {@link #sendBad} cycles through, with the dead-letter reason each should get. */
-    public static final List<String> BAD_KINDS = List.of("UNDECODABLE", "UNKNOWN_TASK", "BAD_CHOICES", "EMPTY_TEXT");
+    /** The malformed records {@link #sendBad} cycles through, by the dead-letter reason each must get. */
+    public static final List<DeadLetterReason> BAD_KINDS = List.of(DeadLetterReason.UNDECODABLE, DeadLetterReason.UNKNOWN_TASK,
+            DeadLetterReason.BAD_CHOICES, DeadLetterReason.EMPTY_TEXT);
 
     /** Sends the k-th malformed record, shaped after a valid question. */
     public void sendBad(int k, Example template) {
-        String kind = BAD_KINDS.get(k % BAD_KINDS.size());
-        String id = "bad-" + k + "-" + kind.toLowerCase(java.util.Locale.ROOT);
-        Question valid = toQuestion(template, Map.of("injected", kind));
-        byte[] value = switch (kind) {
-            case "UNDECODABLE" -> ("not avro: " + id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            case "UNKNOWN_TASK" -> questions.serialize(kafka.topics().questions(), Question.newBuilder(valid).setId(id).setTask("sudoku").build());
-            case "BAD_CHOICES" -> questions.serialize(kafka.topics().questions(), Question.newBuilder(valid).setId(id)
-                    .setChoices(List.of("only one")).setAnswers(List.of("only one")).build());
-            default -> questions.serialize(kafka.topics().questions(), Question.newBuilder(valid).setId(id).setText("").setPrompt(" ").build());
+        DeadLetterReason kind = BAD_KINDS.get(k % BAD_KINDS.size());
+        String id = "bad-" + k + "-" + kind.name().toLowerCase(Locale.ROOT);
+        Question valid = toQuestion(template, Map.of("injected", kind.name()));
+        Question bad = switch (kind) {
+            case UNKNOWN_TASK -> Question.newBuilder(valid).setId(id).setTask("sudoku").build();
+            case BAD_CHOICES -> Question.newBuilder(valid).setId(id).setChoices(List.of("only one")).setAnswers(List.of("only one")).build();
+            case EMPTY_TEXT -> Question.newBuilder(valid).setId(id).setText("").setPrompt(" ").build();
+            default -> null;
         };
-        producer.send(new ProducerRecord<>(kafka.topics().questions(), id, value));
+        byte[] value = bad == null ? ("not avro: " + id).getBytes(StandardCharsets.UTF_8) : questions.serialize(bad);
+        producer.send(new ProducerRecord<>(questions.name(), id, value));
         badSent.incrementAndGet();
     }
 

@@ -6,7 +6,6 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.laplacelora.schemas.avro.LabelledOutcome;
-import org.laplacelora.streams.serde.AvroBinary;
 
 /**
  * The recent labelled questions, oldest first, in a changelogged store (so a restarted refitter, even on
@@ -14,12 +13,12 @@ import org.laplacelora.streams.serde.AvroBinary;
  * that the store's byte order is arrival order; bounded by count and by age.
  */
 public final class RefitBuffer {
-    private final KeyValueStore<String, byte[]> store;
+    private final KeyValueStore<String, LabelledOutcome> store;
     private long size;
 
-    public RefitBuffer(KeyValueStore<String, byte[]> store) {
+    public RefitBuffer(KeyValueStore<String, LabelledOutcome> store) {
         this.store = store;
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
+        try (KeyValueIterator<String, LabelledOutcome> it = store.all()) {
             long n = 0;
             while (it.hasNext()) {
                 it.next();
@@ -42,17 +41,17 @@ public final class RefitBuffer {
         if (store.get(k) == null) {
             size++;
         }
-        store.put(k, AvroBinary.encode(o));
+        store.put(k, o);
     }
 
     /** Drops the oldest beyond {@code maxSize} and those joined before {@code oldestJoinedAt}; returns how many. */
     public int evict(int maxSize, long oldestJoinedAt) {
         List<String> drop = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
+        try (KeyValueIterator<String, LabelledOutcome> it = store.all()) {
             long left = size;
             while (it.hasNext()) {
-                KeyValue<String, byte[]> kv = it.next();
-                if (left > maxSize || AvroBinary.decode(kv.value, LabelledOutcome.class).getJoinedAt().toEpochMilli() < oldestJoinedAt) {
+                KeyValue<String, LabelledOutcome> kv = it.next();
+                if (left > maxSize || kv.value.getJoinedAt().toEpochMilli() < oldestJoinedAt) {
                     drop.add(kv.key);
                     left--;
                 } else {
@@ -71,7 +70,7 @@ public final class RefitBuffer {
             return 0;
         }
         List<String> drop = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = store.range(key(0), key(sequence - 1))) {
+        try (KeyValueIterator<String, LabelledOutcome> it = store.range(key(0), key(sequence - 1))) {
             it.forEachRemaining(kv -> drop.add(kv.key));
         }
         drop.forEach(store::delete);
@@ -82,7 +81,7 @@ public final class RefitBuffer {
     /** How many outcomes have a sequence ≥ {@code sequence}. */
     public long countFrom(long sequence) {
         long n = 0;
-        try (KeyValueIterator<String, byte[]> it = store.range(key(sequence), key(Long.MAX_VALUE))) {
+        try (KeyValueIterator<String, LabelledOutcome> it = store.range(key(sequence), key(Long.MAX_VALUE))) {
             while (it.hasNext()) {
                 it.next();
                 n++;
@@ -94,8 +93,8 @@ public final class RefitBuffer {
     /** The outcomes with a sequence ≥ {@code sequence}, oldest first. */
     public List<LabelledOutcome> from(long sequence) {
         List<LabelledOutcome> out = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = store.range(key(sequence), key(Long.MAX_VALUE))) {
-            it.forEachRemaining(kv -> out.add(AvroBinary.decode(kv.value, LabelledOutcome.class)));
+        try (KeyValueIterator<String, LabelledOutcome> it = store.range(key(sequence), key(Long.MAX_VALUE))) {
+            it.forEachRemaining(kv -> out.add(kv.value));
         }
         return out;
     }

@@ -1,17 +1,17 @@
 package org.laplacelora.streams.refit;
 
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.HeldOutMetrics;
 import org.laplacelora.schemas.avro.LabelledOutcome;
@@ -19,6 +19,8 @@ import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
 import org.laplacelora.schemas.avro.RefitReport;
 import org.laplacelora.schemas.avro.RefitRequest;
+import org.laplacelora.schemas.state.RefitterState;
+import org.laplacelora.streams.posteriors.PosteriorVersions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,31 +31,30 @@ import org.slf4j.LoggerFactory;
  * transaction with the buffer's and the triggers' state. A rollback republishes an old version's file as a
  * new version, so "the newest version wins" stays the one rule every scorer follows.
  */
-final class RefitProcessor implements Processor<String, RefitInput, String, Object> {
+final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RefitProcessor.class);
-    private static final String TRIGGERS = "triggers";
-    private static final String LAST_VERSION = "last-version";
+    private static final String KEY = "state";
 
     private final Refitter refitter;
-    private final RefitSettings settings;
-    private ProcessorContext<String, Object> context;
-    private KeyValueStore<String, byte[]> state;
+    private final RefitterSettings settings;
+    private KeyValueStore<String, RefitterState> state;
     private RefitBuffer buffer;
     private RefitTriggers triggers;
     private long unusable;
     private String waitingFor;
 
-    RefitProcessor(Refitter refitter, RefitSettings settings) {
+    RefitProcessor(Refitter refitter, RefitterSettings settings) {
         this.refitter = refitter;
         this.settings = settings;
     }
 
     @Override
     public void init(ProcessorContext<String, Object> ctx) {
-        this.context = ctx;
+        super.init(ctx);
         this.state = ctx.getStateStore(RefitterTopology.STATE_STORE);
         this.buffer = new RefitBuffer(ctx.getStateStore(RefitterTopology.BUFFER_STORE));
-        this.triggers = new RefitTriggers(settings, state.get(TRIGGERS));
+        RefitterState stored = state.get(KEY);
+        this.triggers = new RefitTriggers(settings, stored == null ? null : stored.getTriggers());
         if (buffer.size() > 0) {
             LOG.info("refit buffer restored: {} labelled question(s)", buffer.size());
         }
@@ -62,13 +63,12 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
     }
 
     @Override
-    public void process(Record<String, RefitInput> r) {
-        long now = context.currentSystemTimeMs();
-        RefitInput in = r.value();
-        if (in.outcome() != null) {
-            add(in.outcome(), now);
-        } else if (in.drift() != null) {
-            DriftEvent d = in.drift();
+    public void process(Record<String, SpecificRecord> r) {
+        long now = context().currentSystemTimeMs();
+        SpecificRecord in = r.value();
+        if (in instanceof LabelledOutcome o) {
+            add(o, now);
+        } else if (in instanceof DriftEvent d) {
             String ignored = triggers.drift(d.getAtOutcome(), d.getPosteriorVersion(), refitter.servingVersion(), now);
             if (ignored == null) {
                 LOG.info("drift event from {} at outcome {} (version {}): a refit is pending", d.getDetector(), d.getAtOutcome(),
@@ -77,9 +77,9 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
                 LOG.info("drift event from {} at outcome {} ignored: {}", d.getDetector(), d.getAtOutcome(), ignored);
             }
         } else {
-            request(in.request(), now);
+            request((RefitRequest) in, now);
         }
-        state.put(TRIGGERS, triggers.encode());
+        save(lastVersion());
     }
 
     private void add(LabelledOutcome o, long now) {
@@ -96,13 +96,17 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
     }
 
     private void request(RefitRequest q, long now) {
-        switch (q.getAction()) {
-            case "refit" -> {
+        RefitRequests.Action action = RefitRequests.Action.parse(q.getAction());
+        if (action == null) {
+            LOG.warn("ignoring refit request with unknown action '{}' (known: refit, rollback)", q.getAction());
+            return;
+        }
+        switch (action) {
+            case REFIT -> {
                 LOG.info("manual refit requested by {}", q.getRequestedBy());
                 triggers.manual(now);
             }
-            case "rollback" -> rollback(q.getRollbackTo() == null ? -1 : q.getRollbackTo(), q.getRequestedBy(), now);
-            default -> LOG.warn("ignoring refit request with unknown action '{}' (known: refit, rollback)", q.getAction());
+            case ROLLBACK -> rollback(q.getRollbackTo() == null ? -1 : q.getRollbackTo(), q.getRequestedBy(), now);
         }
     }
 
@@ -117,19 +121,19 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
                 refit(due, now);
             } else if (due.manual()) {
                 report(refitter.servingVersion(), false, "the buffer holds " + available + " labelled questions; a refit needs at least 4",
-                        "manual", available, 0, 0, null, null, 0, now);
+                        Trigger.MANUAL.id(), available, 0, 0, null, null, 0, now);
                 triggers.refitted(now);
             } else if (!due.trigger().equals(waitingFor)) {
                 waitingFor = due.trigger();
                 LOG.info("{} refit waits for labelled questions: {} of {} so far", due.trigger(), available, settings.minExamples());
             }
         }
-        state.put(TRIGGERS, triggers.encode());
+        save(lastVersion());
     }
 
     private void refit(RefitTriggers.Due due, long now) {
         String trigger = due.trigger() + (due.events() > 1 ? " (" + due.events() + " events)" : "");
-        if (due.trigger().contains("drift")) {
+        if (due.trigger().contains(Trigger.DRIFT.id())) {
             int dropped = buffer.dropBefore(due.fromSequence());
             if (dropped > 0) {
                 LOG.info("drift: dropped {} labelled question(s) from before outcome {}", dropped, due.fromSequence());
@@ -198,7 +202,7 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
                 .setHeldOutBefore(before).setHeldOutAfter(after)
                 .setCreatedAt(Instant.ofEpochMilli(now)).build();
         forward(PosteriorVersions.manifestKey(version), m, now);
-        state.put(LAST_VERSION, ByteBuffer.allocate(8).putLong(version).array());
+        save(version);
         List<Map.Entry<Long, Integer>> onTopic = List.copyOf(refitter.versionsOnTopic().entrySet());
         for (int i = 0; i < onTopic.size() - settings.keepVersions(); i++) {
             long old = onTopic.get(i).getKey();
@@ -213,7 +217,7 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
     }
 
     private void forward(String key, Object value, long now) {
-        context.forward(new Record<>(key, value, now));
+        context().forward(new Record<>(key, value, now));
     }
 
     private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, long fit, long heldOut,
@@ -222,12 +226,16 @@ final class RefitProcessor implements Processor<String, RefitInput, String, Obje
                 .setBufferSize(bufferSize).setFitExamples(fit).setHeldOutExamples(heldOut)
                 .setHeldOutBefore(before).setHeldOutAfter(after).setSeconds(seconds)
                 .setReportedAt(Instant.ofEpochMilli(now)).build();
-        context.forward(new Record<>(Long.toString(version), (Object) rep, now));
+        context().forward(new Record<>(Long.toString(version), (Object) rep, now));
     }
 
     private long lastVersion() {
-        byte[] b = state.get(LAST_VERSION);
-        return b == null ? 0 : ByteBuffer.wrap(b).getLong();
+        RefitterState stored = state.get(KEY);
+        return stored == null ? 0 : stored.getLastVersion();
+    }
+
+    private void save(long lastVersion) {
+        state.put(KEY, RefitterState.newBuilder().setLastVersion(lastVersion).setTriggers(triggers.encode()).build());
     }
 
     private static HeldOutMetrics metrics(PosteriorRefit.HeldOut h) {

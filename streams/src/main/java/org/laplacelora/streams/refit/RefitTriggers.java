@@ -1,9 +1,11 @@
 package org.laplacelora.streams.refit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.TreeSet;
+import io.soabase.recordbuilder.core.RecordBuilder;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.laplacelora.schemas.state.TriggerState;
 
 /**
  * When to refit. Drift events, every M labels, an interval and manual requests all become one pending
@@ -15,37 +17,46 @@ import java.util.TreeSet;
  * restart.
  */
 public final class RefitTriggers {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     /** A trigger that fired: what caused it (e.g. "drift+labels"), how many events, and the first outcome to use. */
     public record Due(String trigger, int events, long fromSequence, boolean manual) {}
 
-    /** The persisted state; times in ms, -1 for never. */
-    public record State(long lastRefitAt, long intervalFrom, long labelsSinceRefit, String pending, int events,
-                        long firstTriggerAt, long lastTriggerAt, long fromSequence, boolean manual) {
+    /** The state; times in ms, -1 for never; {@code pending} empty when nothing is pending. */
+    @RecordBuilder
+    public record State(long lastRefitAt, long intervalFrom, long labelsSinceRefit, Set<Trigger> pending, int events,
+                        long firstTriggerAt, long lastTriggerAt, long fromSequence, boolean manual)
+            implements RefitTriggersStateBuilder.With {
+        public State {
+            pending = Set.copyOf(pending);
+        }
+
         static State initial() {
-            return new State(-1, -1, 0, null, 0, -1, -1, 0, false);
+            return new State(-1, -1, 0, Set.of(), 0, -1, -1, 0, false);
+        }
+
+        /** The pending kinds as reports name them: "drift", "drift+labels", ... */
+        String name() {
+            return pending.stream().sorted().map(Trigger::id).collect(Collectors.joining("+"));
         }
     }
 
-    private final RefitSettings settings;
+    private final RefitterSettings settings;
     private State s;
 
-    public RefitTriggers(RefitSettings settings, byte[] stored) {
+    /** @param stored the state a previous run left, or null for none */
+    public RefitTriggers(RefitterSettings settings, TriggerState stored) {
         this.settings = settings;
-        try {
-            this.s = stored == null ? State.initial() : JSON.readValue(stored, State.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("refitter trigger state unreadable", e);
-        }
+        this.s = stored == null ? State.initial() : new State(stored.getLastRefitAt(), stored.getIntervalFrom(),
+                stored.getLabelsSinceRefit(), stored.getPending().stream().map(Trigger::valueOf).collect(Collectors.toSet()),
+                stored.getEvents(), stored.getFirstTriggerAt(), stored.getLastTriggerAt(), stored.getFromSequence(), stored.getManual());
     }
 
-    public byte[] encode() {
-        try {
-            return JSON.writeValueAsBytes(s);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** The state as the refitter's store keeps it. */
+    public TriggerState encode() {
+        return TriggerState.newBuilder().setLastRefitAt(s.lastRefitAt()).setIntervalFrom(s.intervalFrom())
+                .setLabelsSinceRefit(s.labelsSinceRefit())
+                .setPending(new ArrayList<>(s.pending().stream().sorted().map(Trigger::name).toList()))
+                .setEvents(s.events()).setFirstTriggerAt(s.firstTriggerAt()).setLastTriggerAt(s.lastTriggerAt())
+                .setFromSequence(s.fromSequence()).setManual(s.manual()).build();
     }
 
     public State state() {
@@ -54,9 +65,10 @@ public final class RefitTriggers {
 
     /** A new label arrived. */
     public void label(long now) {
-        s = with(s.labelsSinceRefit() + 1);
-        if (settings.everyLabels() > 0 && s.labelsSinceRefit() >= settings.everyLabels() && !pending("labels") && !coolingDown(now)) {
-            add("labels", now, 0, false);
+        s = s.withLabelsSinceRefit(s.labelsSinceRefit() + 1);
+        if (settings.everyLabels() > 0 && s.labelsSinceRefit() >= settings.everyLabels() && !s.pending().contains(Trigger.LABELS)
+                && !coolingDown(now)) {
+            add(Trigger.LABELS, now, 0);
         }
     }
 
@@ -73,67 +85,56 @@ public final class RefitTriggers {
         if (coolingDown(now)) {
             return "within the cooldown after the refit at " + s.lastRefitAt();
         }
-        add("drift", now, Math.max(0, atOutcome - settings.driftLookback()), false);
+        add(Trigger.DRIFT, now, Math.max(0, atOutcome - settings.driftLookback()));
         return null;
     }
 
     /** A manual request (refit --now): fires at the next check, whatever the debounce and cooldown. */
     public void manual(long now) {
-        add("manual", now, 0, true);
+        add(Trigger.MANUAL, now, 0);
     }
 
     /** The interval trigger; called on every check. */
     public void tick(long now) {
         if (s.intervalFrom() < 0) {
-            s = new State(s.lastRefitAt(), now, s.labelsSinceRefit(), s.pending(), s.events(), s.firstTriggerAt(), s.lastTriggerAt(),
-                    s.fromSequence(), s.manual());
+            s = s.withIntervalFrom(now);
         }
         long interval = settings.interval().toMillis();
-        if (interval > 0 && now - Math.max(s.intervalFrom(), s.lastRefitAt()) >= interval && !pending("interval") && !coolingDown(now)) {
-            add("interval", now, 0, false);
+        if (interval > 0 && now - Math.max(s.intervalFrom(), s.lastRefitAt()) >= interval && !s.pending().contains(Trigger.INTERVAL)
+                && !coolingDown(now)) {
+            add(Trigger.INTERVAL, now, 0);
         }
     }
 
     /** The pending trigger if it should fire now, else null. */
     public Due due(long now) {
-        if (s.pending() == null) {
+        if (s.pending().isEmpty()) {
             return null;
         }
         if (s.manual()) {
-            return new Due(s.pending(), s.events(), s.fromSequence(), true);
+            return new Due(s.name(), s.events(), s.fromSequence(), true);
         }
         if (now - s.firstTriggerAt() < settings.debounce().toMillis() || coolingDown(now)) {
             return null;
         }
-        return new Due(s.pending(), s.events(), s.fromSequence(), false);
+        return new Due(s.name(), s.events(), s.fromSequence(), false);
     }
 
     /** The pending trigger was acted on (refit published or rejected): clear it and start the cooldown. */
     public void refitted(long now) {
-        s = new State(now, s.intervalFrom(), 0, null, 0, -1, -1, 0, false);
-    }
-
-    private boolean pending(String kind) {
-        return s.pending() != null && java.util.List.of(s.pending().split("\\+")).contains(kind);
+        s = new State(now, s.intervalFrom(), 0, Set.of(), 0, -1, -1, 0, false);
     }
 
     private boolean coolingDown(long now) {
         return s.lastRefitAt() >= 0 && now - s.lastRefitAt() < settings.cooldown().toMillis();
     }
 
-    private void add(String kind, long now, long fromSequence, boolean manual) {
-        TreeSet<String> kinds = new TreeSet<>();
-        if (s.pending() != null) {
-            kinds.addAll(java.util.List.of(s.pending().split("\\+")));
-        }
-        kinds.add(kind);
-        long from = !kind.equals("drift") ? s.fromSequence() : pending("drift") ? Math.min(s.fromSequence(), fromSequence) : fromSequence;
-        s = new State(s.lastRefitAt(), s.intervalFrom(), s.labelsSinceRefit(), String.join("+", kinds), s.events() + 1,
-                s.pending() == null ? now : s.firstTriggerAt(), now, from, s.manual() || manual);
-    }
-
-    private State with(long labels) {
-        return new State(s.lastRefitAt(), s.intervalFrom(), labels, s.pending(), s.events(), s.firstTriggerAt(), s.lastTriggerAt(),
-                s.fromSequence(), s.manual());
+    private void add(Trigger kind, long now, long fromSequence) {
+        EnumSet<Trigger> kinds = EnumSet.of(kind);
+        kinds.addAll(s.pending());
+        long from = kind != Trigger.DRIFT ? s.fromSequence()
+                : s.pending().contains(Trigger.DRIFT) ? Math.min(s.fromSequence(), fromSequence) : fromSequence;
+        s = new State(s.lastRefitAt(), s.intervalFrom(), s.labelsSinceRefit(), kinds, s.events() + 1,
+                s.pending().isEmpty() ? now : s.firstTriggerAt(), now, from, s.manual() || kind == Trigger.MANUAL);
     }
 }

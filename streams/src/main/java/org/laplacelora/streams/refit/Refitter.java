@@ -5,17 +5,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import org.laplacelora.model.io.CheckpointException;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.model.core.CheckpointException;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.InvalidQuestionException;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.PosteriorManifest;
-import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.posteriors.PosteriorVersions;
+import org.laplacelora.streams.posteriors.PosteriorWatcher;
+import org.laplacelora.streams.posteriors.ServedModel;
 
 /**
- * The model side of the refitter: the model, adapter and posterior in use (a {@link QuestionScorer} that a
+ * The model side of the refitter: the model, adapter and posterior in use (a {@link ServedModel} that a
  * {@link PosteriorWatcher} keeps on the newest version), the refit itself, and the files of the versions on
  * the posteriors topic (for rollbacks). Version 0 is the posterior file the refitter (and every scorer)
  * started with.
@@ -24,7 +26,7 @@ public final class Refitter {
     /** A refit's outcome with the candidate's file, and how many buffered outcomes could not be used. */
     public record Result(PosteriorRefit.Outcome outcome, byte[] file, int unusable, long windowStart, long windowEnd) {}
 
-    private final QuestionScorer scorer;
+    private final ServedModel served;
     private final PosteriorWatcher watcher;
     private final byte[] initialFile;
     private final TreeMap<Long, Published> published = new TreeMap<>();
@@ -33,23 +35,19 @@ public final class Refitter {
     private record Published(byte[] file, int chunks) {}
 
     /** @param watcher the posteriors topic's versions, or null (then only the versions this refitter published) */
-    public Refitter(QuestionScorer scorer, PosteriorWatcher watcher) throws IOException {
-        this.scorer = scorer;
+    public Refitter(ServedModel served, PosteriorWatcher watcher) throws IOException {
+        this.served = served;
         this.watcher = watcher;
-        this.initialFile = scorer.posterior().toBytes();
-    }
-
-    public QuestionScorer scorer() {
-        return scorer;
+        this.initialFile = served.posterior().toBytes();
     }
 
     public long servingVersion() {
-        return scorer.posteriorVersion();
+        return served.posteriorVersion();
     }
 
     /** The number for the next version: above every version seen on the topic, published here or served. */
     public long nextVersion(long lastPublished) {
-        long newest = Math.max(lastPublished, scorer.posteriorVersion());
+        long newest = Math.max(lastPublished, served.posteriorVersion());
         if (watcher != null) {
             newest = Math.max(newest, watcher.newestVersionSeen());
         }
@@ -60,7 +58,7 @@ public final class Refitter {
     }
 
     /** Refits on labelled outcomes (those without their question, or whose question no longer encodes, are skipped). */
-    public Result refit(List<LabelledOutcome> outcomes, PosteriorRefit.Options options) throws IOException {
+    public Result refit(List<LabelledOutcome> outcomes, PosteriorRefit.Settings settings) throws IOException {
         List<EncodedExample> examples = new ArrayList<>();
         int unusable = 0;
         long start = Long.MAX_VALUE;
@@ -71,15 +69,15 @@ public final class Refitter {
                 continue;
             }
             try {
-                examples.add(scorer.encode(o.getQuestion(), o.getLabel()));
+                examples.add(served.encode(o.getQuestion(), o.getLabel()));
                 start = Math.min(start, o.getJoinedAt().toEpochMilli());
                 end = Math.max(end, o.getJoinedAt().toEpochMilli());
             } catch (InvalidQuestionException e) {
                 unusable++;
             }
         }
-        PosteriorRefit.Outcome outcome = PosteriorRefit.refit(scorer.model().llama(), scorer.adapter(), scorer.task(), scorer.posterior(),
-                examples, options, scorer.model().tokenizer().bos());
+        PosteriorRefit.Outcome outcome = PosteriorRefit.refit(served.model().llama(), served.adapter(), served.task(), served.posterior(),
+                examples, settings, served.padId());
         return new Result(outcome, outcome.accepted() ? outcome.candidate().toBytes() : null, unusable, start, end);
     }
 
@@ -101,7 +99,7 @@ public final class Refitter {
     /** Serves a version here (so the next gate compares against it) and remembers its file for rollbacks. */
     public LaplacePosterior adopt(long version, byte[] file, int chunks) throws IOException, CheckpointException {
         LaplacePosterior p = LaplacePosterior.fromBytes(file);
-        scorer.swap(p, version);
+        served.swap(p, version);
         published.put(version, new Published(file, chunks));
         return p;
     }

@@ -7,22 +7,13 @@ import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
-import org.laplacelora.schemas.avro.DriftEvent;
-import org.laplacelora.schemas.avro.LabelledOutcome;
-import org.laplacelora.schemas.avro.RefitReport;
-import org.laplacelora.schemas.avro.RefitRequest;
-import org.laplacelora.schemas.registry.SchemaRegistry;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
-import org.laplacelora.streams.config.KafkaSettings;
-import org.laplacelora.streams.config.StreamsRunner;
-import org.laplacelora.streams.scorer.QuestionScorer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.posteriors.PosteriorWatcher;
+import org.laplacelora.streams.posteriors.ServedModel;
+import org.laplacelora.streams.posteriors.ServingApp;
 
-/** The refitter application: a watcher on the posteriors topic, the refitter and its Streams topology. */
-public final class RefitterApp implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(RefitterApp.class);
-
+/** The refitter service: the refitter and its topology as a Kafka Streams application, on the newest posterior version. */
+public final class RefitterApp extends ServingApp {
     /**
      * A refit runs on the stream thread, inside the transaction that publishes it: allow it minutes (the
      * broker's default ceiling for a transaction is 15).
@@ -30,47 +21,19 @@ public final class RefitterApp implements AutoCloseable {
     private static final Map<String, Object> LONG_REFITS = Map.of(
             StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG), (int) Duration.ofMinutes(30).toMillis(),
             StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG), (int) Duration.ofMinutes(15).toMillis());
+    private static final Duration COMMIT_INTERVAL = Duration.ofMillis(100);
 
-    private final PosteriorWatcher watcher;
-    private final StreamsRunner streams;
-
-    private RefitterApp(PosteriorWatcher watcher, StreamsRunner streams) {
-        this.watcher = watcher;
-        this.streams = streams;
+    private RefitterApp(KafkaSettings kafka, PosteriorWatcher watcher, Refitter refitter, RefitterSettings settings, String applicationId,
+                        Path stateDir) throws InterruptedException {
+        super(kafka, watcher, RefitterTopology.build(kafka.topics(), refitter, settings), applicationId, stateDir, COMMIT_INTERVAL,
+                LONG_REFITS);
     }
 
-    /** @param scorer model, adapter and starting posterior (version 0); the app keeps it on the newest version */
-    public static RefitterApp start(KafkaSettings kafka, SchemaRegistry registry, QuestionScorer scorer, RefitSettings settings,
-                                    String applicationId, Path stateDir) throws IOException, InterruptedException {
-        PosteriorWatcher watcher = new PosteriorWatcher(kafka, registry, scorer, applicationId);
-        Refitter refitter = new Refitter(scorer, watcher);   // before the watcher runs: version 0 is the starting file
-        watcher.start();
-        if (!watcher.awaitCaughtUp(Duration.ofSeconds(60))) {
-            LOG.warn("the posteriors topic was not read to its end within 60 s; starting anyway");
-        }
-        RefitterTopology.RefitterSerdes serdes = new RefitterTopology.RefitterSerdes(
-                ConfluentAvroSerde.value(LabelledOutcome.class, registry).deserializer(),
-                ConfluentAvroSerde.value(DriftEvent.class, registry).deserializer(),
-                ConfluentAvroSerde.value(RefitRequest.class, registry).deserializer(),
-                new PosteriorRecords(registry).serde(),
-                ConfluentAvroSerde.value(RefitReport.class, registry));
-        try {
-            StreamsRunner streams = StreamsRunner.start(RefitterTopology.build(kafka.topics(), serdes, refitter, settings), kafka,
-                    applicationId, stateDir, Duration.ofMillis(100), LONG_REFITS);
-            return new RefitterApp(watcher, streams);
-        } catch (RuntimeException | InterruptedException e) {
-            watcher.close();
-            throw e;
-        }
-    }
-
-    public PosteriorWatcher watcher() {
-        return watcher;
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-        streams.close();
-        watcher.close();
+    /** @param served model, adapter and starting posterior (version 0); the app keeps it on the newest version */
+    public static RefitterApp start(KafkaSettings kafka, ServedModel served, RefitterSettings settings, String applicationId,
+                                    Path stateDir) throws IOException, InterruptedException {
+        PosteriorWatcher watcher = new PosteriorWatcher(kafka, served, applicationId);
+        Refitter refitter = new Refitter(served, watcher);   // before the watcher runs: version 0 is the starting file
+        return new RefitterApp(kafka, watcher, refitter, settings, applicationId, stateDir);
     }
 }

@@ -1,22 +1,17 @@
 package org.laplacelora.streams.scorer;
 
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
-import org.laplacelora.schemas.avro.DeadLetter;
-import org.laplacelora.schemas.avro.Prediction;
-import org.laplacelora.schemas.avro.Question;
-import org.laplacelora.streams.config.Topics;
+import org.laplacelora.schemas.state.PendingQuestion;
+import org.laplacelora.streams.kafka.StateSerde;
+import org.laplacelora.streams.kafka.Topics;
 
 /** questions → (micro-batched Laplace scoring) → predictions, and invalid records → questions-dlq. */
 public final class ScorerTopology {
@@ -32,37 +27,26 @@ public final class ScorerTopology {
      * thread polls and commits (0: on the stream thread).
      */
     public record Batching(int maxBatch, Duration maxWait, int scoreAhead) {
-        public static final int DEFAULT_SCORE_AHEAD = 2;
-
         public Batching {
             if (maxBatch <= 0 || maxWait.isNegative() || scoreAhead < 0) {
                 throw new IllegalArgumentException("max batch must be positive, max wait and score-ahead not negative");
             }
         }
-
-        public Batching(int maxBatch, Duration maxWait) {
-            this(maxBatch, maxWait, DEFAULT_SCORE_AHEAD);
-        }
     }
-
-    /**
-     * Streams settings the scorer runs with: a batch scored ahead is delivered when the stream thread next
-     * wakes, so it must not sleep Kafka Streams' default 100 ms in an empty poll.
-     */
-    public static final Map<String, Object> STREAMS_SETTINGS = Map.of(StreamsConfig.POLL_MS_CONFIG, 10L);
 
     private ScorerTopology() {}
 
-    public static Topology build(Topics topics, QuestionScorer scorer, Deserializer<Question> questions,
-                                 Serializer<Prediction> predictions, Serializer<DeadLetter> deadLetters, Batching batching) {
+    public static Topology build(Topics topics, QuestionScorer scorer, Batching batching) {
         Topology t = new Topology();
-        t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.questions());
+        t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.questions().name());
         ExecutorService scoringThread = batching.scoreAhead() == 0 ? null : scoringThread();
-        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, questions, batching, scoringThread), SOURCE);
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Long(), Serdes.ByteArray()),
-                PROCESSOR);
-        t.addSink(PREDICTIONS_SINK, topics.predictions(), Serdes.String().serializer(), cast(predictions), PROCESSOR);
-        t.addSink(DLQ_SINK, topics.questionsDlq(), Serdes.String().serializer(), cast(deadLetters), PROCESSOR);
+        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, topics.questions(), batching, scoringThread), SOURCE);
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Long(),
+                StateSerde.of(PendingQuestion.class)), PROCESSOR);
+        t.addSink(PREDICTIONS_SINK, topics.predictions().name(), Serdes.String().serializer(),
+                topics.predictions().valueSerde().serializer(), PROCESSOR);
+        t.addSink(DLQ_SINK, topics.questionsDlq().name(), Serdes.String().serializer(),
+                topics.questionsDlq().valueSerde().serializer(), PROCESSOR);
         return t;
     }
 
@@ -76,10 +60,5 @@ public final class ScorerTopology {
         });
         e.allowCoreThreadTimeOut(true);
         return e;
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Serializer<Object> cast(Serializer<?> s) {
-        return (Serializer<Object>) s;
     }
 }

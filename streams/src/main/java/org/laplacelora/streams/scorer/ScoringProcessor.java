@@ -1,5 +1,6 @@
 package org.laplacelora.streams.scorer;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,9 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -25,6 +25,9 @@ import org.laplacelora.model.tasks.InvalidQuestionException;
 import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.schemas.state.PendingQuestion;
+import org.laplacelora.streams.kafka.Topic;
+import org.laplacelora.streams.posteriors.ServedModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,19 +42,18 @@ import org.slf4j.LoggerFactory;
  * the stream thread itself. A record that cannot be scored goes to the dead-letter sink with its reason and
  * never stops the stream.
  */
-final class ScoringProcessor implements Processor<String, byte[], String, Object> {
+final class ScoringProcessor extends ContextualProcessor<String, byte[], String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringProcessor.class);
     private static final Duration TICK = Duration.ofMillis(10);
 
     private final QuestionScorer scorer;
-    private final Deserializer<Question> questions;
+    private final Topic<String, Question> questions;
     private final int maxBatch;
     private final Duration maxWait;
     private final int scoreAhead;
     /** Shared by every task of this scorer, so that the model scores one batch at a time; null: score on the stream thread. */
     private final ExecutorService scoringThread;
-    private ProcessorContext<String, Object> context;
-    private KeyValueStore<Long, byte[]> pending;
+    private KeyValueStore<Long, PendingQuestion> pending;
     /** Buffered and validated, not yet handed to scoring; in input order. */
     private final List<Queued> forming = new ArrayList<>();
     /** Handed to the scoring thread, oldest first; their questions are still in the store. */
@@ -59,7 +61,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     /** Whether what the store held when this task started (restored from the changelog) has been queued. */
     private boolean adopted;
 
-    private record Queued(PendingQuestion pending, QuestionScorer.Valid valid) {}
+    private record Queued(PendingQuestion pending, ServedModel.Valid valid) {}
 
     /** A batch out for scoring; {@code abandoned} makes it a no-op if its task closes before the scoring thread reaches it. */
     private record Batch(List<PendingQuestion> questions, Future<List<Outcome>> outcomes, AtomicBoolean abandoned) {}
@@ -67,7 +69,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     /** A question's prediction, or why it could not be scored. */
     private record Outcome(Prediction prediction, String failure) {}
 
-    ScoringProcessor(QuestionScorer scorer, Deserializer<Question> questions, ScorerTopology.Batching batching,
+    ScoringProcessor(QuestionScorer scorer, Topic<String, Question> questions, ScorerTopology.Batching batching,
                      ExecutorService scoringThread) {
         this.scorer = scorer;
         this.questions = questions;
@@ -79,12 +81,12 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
 
     @Override
     public void init(ProcessorContext<String, Object> ctx) {
-        this.context = ctx;
+        super.init(ctx);
         this.pending = ctx.getStateStore(ScorerTopology.STORE);
         ctx.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, now -> {
             adoptStored();
             deliverFinished();
-            if (!forming.isEmpty() && now - forming.get(0).pending().arrivedAt() >= maxWait.toMillis()) {
+            if (!forming.isEmpty() && now - forming.get(0).pending().getArrivedAt() >= maxWait.toMillis()) {
                 handOver();
             }
         });
@@ -100,22 +102,22 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         }
         adopted = true;
         List<PendingQuestion> stored = new ArrayList<>();
-        try (KeyValueIterator<Long, byte[]> it = pending.all()) {
-            it.forEachRemaining(kv -> stored.add(PendingQuestion.decode(kv.value)));
+        try (KeyValueIterator<Long, PendingQuestion> it = pending.all()) {
+            it.forEachRemaining(kv -> stored.add(kv.value));
         }
         for (PendingQuestion p : stored) {
             try {
-                forming.add(new Queued(p, scorer.validate(questions.deserialize(p.topic(), p.value()))));
+                forming.add(new Queued(p, scorer.validate(questions.deserialize(bytes(p.getValue())))));
             } catch (InvalidQuestionException e) {
-                pending.delete(p.offset());
-                deadLetter(p, e.reason().name(), e.getMessage());
+                pending.delete(p.getOffset());
+                deadLetter(p, DeadLetterReason.of(e.reason()), e.getMessage());
             } catch (RuntimeException e) {
-                pending.delete(p.offset());
-                deadLetter(p, "INTERNAL", String.valueOf(e));
+                pending.delete(p.getOffset());
+                deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
             }
         }
         if (!stored.isEmpty()) {
-            LOG.info("{} buffered question(s) in the store of task {}", stored.size(), context.taskId());
+            LOG.info("{} buffered question(s) in the store of task {}", stored.size(), context().taskId());
         }
         while (forming.size() >= maxBatch) {
             handOver();
@@ -124,29 +126,31 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
 
     @Override
     public void process(Record<String, byte[]> record) {
-        RecordMetadata meta = context.recordMetadata().orElseThrow();
-        PendingQuestion p = new PendingQuestion(meta.topic(), meta.partition(), meta.offset(), context.currentSystemTimeMs(),
-                record.key() == null ? null : record.key().getBytes(StandardCharsets.UTF_8), record.value());
+        RecordMetadata meta = context().recordMetadata().orElseThrow();
+        PendingQuestion p = PendingQuestion.newBuilder().setTopic(meta.topic()).setPartition(meta.partition()).setOffset(meta.offset())
+                .setArrivedAt(context().currentSystemTimeMs())
+                .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key().getBytes(StandardCharsets.UTF_8)))
+                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value())).build();
         adoptStored();
         deliverFinished();
         if (record.value() == null) {
-            deadLetter(p, "UNDECODABLE", "null value (tombstone)");
+            deadLetter(p, DeadLetterReason.UNDECODABLE, "null value (tombstone)");
             return;
         }
-        QuestionScorer.Valid valid;
+        ServedModel.Valid valid;
         try {
-            valid = scorer.validate(questions.deserialize(meta.topic(), record.value()));
+            valid = scorer.validate(questions.deserialize(record.value()));
         } catch (SerializationException e) {
-            deadLetter(p, "UNDECODABLE", e.getMessage());
+            deadLetter(p, DeadLetterReason.UNDECODABLE, e.getMessage());
             return;
         } catch (InvalidQuestionException e) {
-            deadLetter(p, e.reason().name(), e.getMessage());
+            deadLetter(p, DeadLetterReason.of(e.reason()), e.getMessage());
             return;
         } catch (RuntimeException e) {
-            deadLetter(p, "INTERNAL", String.valueOf(e));
+            deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
             return;
         }
-        pending.put(meta.offset(), p.encode());
+        pending.put(meta.offset(), p);
         forming.add(new Queued(p, valid));
         if (forming.size() >= maxBatch) {
             handOver();
@@ -158,7 +162,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         List<Queued> taken = new ArrayList<>(forming.subList(0, Math.min(maxBatch, forming.size())));
         forming.subList(0, taken.size()).clear();
         List<PendingQuestion> batch = taken.stream().map(Queued::pending).toList();
-        List<QuestionScorer.Valid> valid = taken.stream().map(Queued::valid).toList();
+        List<ServedModel.Valid> valid = taken.stream().map(Queued::valid).toList();
         if (scoringThread == null) {
             deliver(batch, score(valid));
             return;
@@ -191,13 +195,13 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     }
 
     /** Scores a batch; if it fails, its questions one by one, so that only a question that fails alone is dead-lettered. */
-    private List<Outcome> score(List<QuestionScorer.Valid> valid) {
+    private List<Outcome> score(List<ServedModel.Valid> valid) {
         try {
             return scorer.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
         } catch (RuntimeException e) {
             LOG.warn("a batch of {} failed ({}); scoring its questions one by one", valid.size(), e.toString());
             List<Outcome> out = new ArrayList<>();
-            for (QuestionScorer.Valid v : valid) {
+            for (ServedModel.Valid v : valid) {
                 try {
                     out.add(new Outcome(scorer.score(List.of(v), System.currentTimeMillis()).get(0), null));
                 } catch (RuntimeException single) {
@@ -209,15 +213,15 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
     }
 
     private void deliver(List<PendingQuestion> batch, List<Outcome> outcomes) {
-        long now = context.currentSystemTimeMs();
+        long now = context().currentSystemTimeMs();
         for (int i = 0; i < batch.size(); i++) {
             Outcome o = outcomes.get(i);
             if (o.prediction() != null) {
-                context.forward(new Record<>(o.prediction().getQuestionId(), (Object) o.prediction(), now), ScorerTopology.PREDICTIONS_SINK);
+                context().forward(new Record<>(o.prediction().getQuestionId(), (Object) o.prediction(), now), ScorerTopology.PREDICTIONS_SINK);
             } else {
-                deadLetter(batch.get(i), "INTERNAL", o.failure());
+                deadLetter(batch.get(i), DeadLetterReason.INTERNAL, o.failure());
             }
-            pending.delete(batch.get(i).offset());
+            pending.delete(batch.get(i).getOffset());
         }
     }
 
@@ -235,7 +239,7 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
             } catch (ExecutionException e) {
                 // nothing to wait for
             } catch (TimeoutException e) {
-                LOG.warn("a micro-batch of task {} was still being scored after 2 minutes", context.taskId());
+                LOG.warn("a micro-batch of task {} was still being scored after 2 minutes", context().taskId());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -244,18 +248,24 @@ final class ScoringProcessor implements Processor<String, byte[], String, Object
         scoring.clear();
     }
 
-    private void deadLetter(PendingQuestion p, String reason, String message) {
+    private void deadLetter(PendingQuestion p, DeadLetterReason reason, String message) {
         DeadLetter d = DeadLetter.newBuilder()
-                .setSourceTopic(p.topic())
-                .setPartition(p.partition())
-                .setOffset(p.offset())
-                .setKey(p.key() == null ? null : java.nio.ByteBuffer.wrap(p.key()))
-                .setValue(p.value() == null ? null : java.nio.ByteBuffer.wrap(p.value()))
-                .setReason(reason)
-                .setMessage(message == null ? reason : message)
+                .setSourceTopic(p.getTopic())
+                .setPartition(p.getPartition())
+                .setOffset(p.getOffset())
+                .setKey(p.getKey() == null ? null : p.getKey().duplicate())
+                .setValue(p.getValue() == null ? null : p.getValue().duplicate())
+                .setReason(reason.name())
+                .setMessage(message == null ? reason.name() : message)
                 .setFailedAt(Instant.now())
                 .build();
-        String key = p.key() == null ? null : new String(p.key(), StandardCharsets.UTF_8);
-        context.forward(new Record<>(key, (Object) d, context.currentSystemTimeMs()), ScorerTopology.DLQ_SINK);
+        String key = p.getKey() == null ? null : StandardCharsets.UTF_8.decode(p.getKey().duplicate()).toString();
+        context().forward(new Record<>(key, (Object) d, context().currentSystemTimeMs()), ScorerTopology.DLQ_SINK);
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
     }
 }

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.metrics.Calibration;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.avro.DriftEvent;
@@ -28,29 +29,17 @@ import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.registry.HttpSchemaRegistry;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.schemas.registry.RegistryConfig;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
-import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.kafka.TopicNames;
+import org.laplacelora.streams.kafka.Topics;
 
 class CalibratorTopologyTest {
-    private static final Topics TOPICS = Topics.defaults();
     private static InProcessSchemaRegistry registry;
-    private static ConfluentAvroSerde<Question> questions;
-    private static ConfluentAvroSerde<Prediction> predictions;
-    private static ConfluentAvroSerde<Label> labels;
-    private static ConfluentAvroSerde<CalibrationMetrics> metrics;
-    private static ConfluentAvroSerde<DriftEvent> drift;
-    private static ConfluentAvroSerde<LabelledOutcome> outcomes;
+    private static Topics topics;
 
     @BeforeAll
     static void setUp() throws Exception {
         registry = InProcessSchemaRegistry.start(0, null);
-        HttpSchemaRegistry client = new HttpSchemaRegistry(RegistryConfig.of(registry.url()));
-        questions = ConfluentAvroSerde.value(Question.class, client);
-        predictions = ConfluentAvroSerde.value(Prediction.class, client);
-        labels = ConfluentAvroSerde.value(Label.class, client);
-        metrics = ConfluentAvroSerde.value(CalibrationMetrics.class, client);
-        drift = ConfluentAvroSerde.value(DriftEvent.class, client);
-        outcomes = ConfluentAvroSerde.value(LabelledOutcome.class, client);
+        topics = Topics.of(TopicNames.defaults(), new HttpSchemaRegistry(RegistryConfig.of(registry.url())));
     }
 
     @AfterAll
@@ -76,7 +65,7 @@ class CalibratorTopologyTest {
         }
 
         void question(String id) {
-            q.pipeInput(id, questions.serialize(TOPICS.questions(), Question.newBuilder().setId(id).setTask("winogrande")
+            q.pipeInput(id, topics.questions().serialize(Question.newBuilder().setId(id).setTask("winogrande")
                     .setText("s _").setChoices(List.of("a", "b")).setProducedAt(Instant.now()).build()));
         }
     }
@@ -88,7 +77,7 @@ class CalibratorTopologyTest {
             lp.add(v);
             map.add(v > 0.5 ? 0.99 : 0.01);   // MAP: the same answer, overconfident
         }
-        int predicted = Calibration.argmax(laplace);
+        int predicted = Categorical.argmax(laplace);
         return Prediction.newBuilder().setQuestionId(id).setTask("winogrande").setLaplace(lp).setMap(map).setTemperature(lp)
                 .setPredicted(predicted).setConfidence(laplace[predicted]).setEntropy(0).setEpistemic(0)
                 .setLogitMean(List.of(0.0, 0.0)).setLogitCovariance(List.of(0.0, 0.0, 0.0, 0.0)).setPosteriorVersion(version)
@@ -102,19 +91,20 @@ class CalibratorTopologyTest {
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         props.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-        TopologyTestDriver d = new TopologyTestDriver(CalibratorTopology.build(TOPICS, new CalibratorTopology.CalibratorSerdes(
-                questions.deserializer(), predictions, labels, metrics, drift, outcomes), settings), props);
+        TopologyTestDriver d = new TopologyTestDriver(CalibratorTopology.build(topics, settings), props);
         return new Harness(d,
-                d.createInputTopic(TOPICS.questions(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
-                d.createInputTopic(TOPICS.predictions(), Serdes.String().serializer(), predictions.serializer()),
-                d.createInputTopic(TOPICS.labels(), Serdes.String().serializer(), labels.serializer()),
-                d.createOutputTopic(TOPICS.calibrationMetrics(), Serdes.String().deserializer(), metrics.deserializer()),
-                d.createOutputTopic(TOPICS.driftEvents(), Serdes.String().deserializer(), drift.deserializer()),
-                d.createOutputTopic(TOPICS.labelledOutcomes(), Serdes.String().deserializer(), outcomes.deserializer()));
+                d.createInputTopic(topics.questions().name(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
+                d.createInputTopic(topics.predictions().name(), Serdes.String().serializer(), topics.predictions().valueSerde().serializer()),
+                d.createInputTopic(topics.labels().name(), Serdes.String().serializer(), topics.labels().valueSerde().serializer()),
+                d.createOutputTopic(topics.calibrationMetrics().name(), Serdes.String().deserializer(),
+                        topics.calibrationMetrics().valueSerde().deserializer()),
+                d.createOutputTopic(topics.driftEvents().name(), Serdes.String().deserializer(), topics.driftEvents().valueSerde().deserializer()),
+                d.createOutputTopic(topics.labelledOutcomes().name(), Serdes.String().deserializer(),
+                        topics.labelledOutcomes().valueSerde().deserializer()));
     }
 
     private static CalibratorSettings settings(int window) {
-        return new CalibratorSettings(Duration.ofSeconds(30), window, 0.1, 25, 30, 0.15, "laplace");
+        return CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(window);
     }
 
     @Test

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.laplacelora.cli.LaplaceLora;
+import org.laplacelora.streams.cli.LaplaceLora;
 
 /**
  * The demo as a user runs it, on an empty cache (so the model is built, fine-tuned and fitted here): every

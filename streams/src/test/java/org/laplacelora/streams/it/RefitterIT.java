@@ -6,18 +6,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.PosteriorRefit;
-import org.laplacelora.model.laplace.PriorPrecision;
-import org.laplacelora.schemas.avro.DeadLetter;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
+import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
@@ -25,19 +24,17 @@ import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.avro.RefitReport;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
-import org.laplacelora.schemas.registry.SchemaRegistry;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
 import org.laplacelora.streams.ScorerFixture;
-import org.laplacelora.streams.config.KafkaSettings;
-import org.laplacelora.streams.config.StreamsRunner;
-import org.laplacelora.streams.config.Topics;
-import org.laplacelora.streams.embedded.EmbeddedKafka;
-import org.laplacelora.streams.refit.PosteriorRecords;
-import org.laplacelora.streams.refit.PosteriorVersions;
-import org.laplacelora.streams.refit.PosteriorWatcher;
+import org.laplacelora.streams.kafka.EmbeddedKafka;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.StreamsRunner;
+import org.laplacelora.streams.kafka.Topics;
+import org.laplacelora.streams.posteriors.PosteriorVersions;
+import org.laplacelora.streams.posteriors.PosteriorWatcher;
+import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.refit.RefitRequests;
-import org.laplacelora.streams.refit.RefitSettings;
 import org.laplacelora.streams.refit.RefitterApp;
+import org.laplacelora.streams.refit.RefitterSettings;
 import org.laplacelora.streams.scorer.QuestionScorer;
 import org.laplacelora.streams.scorer.ScorerTopology;
 
@@ -49,10 +46,10 @@ class RefitterIT {
     private static KafkaCluster cluster;
     private static InProcessSchemaRegistry registry;
     private static KafkaSettings kafka;
-    private static SchemaRegistry client;
     private static Topics topics;
-    private static QuestionScorer refitterScorer;
-    private static QuestionScorer scorer;
+    private static ServedModel refitterScorer;
+    private static QuestionScorer questionScorer;
+    private static ServedModel scorer;
     private static List<LabelledOutcome> outcomes;
 
     @BeforeAll
@@ -62,36 +59,31 @@ class RefitterIT {
         kafka = KafkaSettings.of(cluster.bootstrap(), registry.url(), null, (short) 1);
         topics = kafka.topics();
         EmbeddedKafka.createTopics(cluster.bootstrap(), topics.newTopics(2, (short) 1));
-        client = kafka.registry();
-        scorer = ScorerFixture.scorer();
-        refitterScorer = ScorerFixture.scorer();
-        outcomes = ScorerFixture.driftedOutcomes(scorer);
-        LaplacePosterior nearMap = LaplacePosterior.fromBytes(scorer.posterior().toBytes());
-        nearMap.setPrior(PriorPrecision.of(1e4));
+        questionScorer = ScorerFixture.scorer();
+        scorer = questionScorer.served();
+        refitterScorer = ScorerFixture.scorer().served();
+        outcomes = ScorerFixture.driftedOutcomes(questionScorer);
+        LaplacePosterior nearMap = LaplacePosterior.fromBytes(scorer.posterior().toBytes()).withPrior(PriorPrecision.of(1e4));
         scorer.swap(nearMap, 0);
         refitterScorer.swap(nearMap, 0);
     }
 
     @AfterAll
     static void stop() throws Exception {
-        scorer.close();
+        questionScorer.close();
         refitterScorer.close();
         registry.close();
         cluster.close();
     }
 
-    private static RefitSettings settings() {
-        return new RefitSettings(100, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofMillis(200), Duration.ofMinutes(5), 8, 2, 5, 4096,
-                new PosteriorRefit.Options(0.3, 0, 0.01, false, 4, 1000, 0));
-    }
-
-    private static <T extends org.apache.avro.specific.SpecificRecord> ConfluentAvroSerde<T> serde(Class<T> type) {
-        return ConfluentAvroSerde.value(type, client);
+    private static RefitterSettings settings() {
+        return new RefitterSettings(100, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofMillis(200), Duration.ofMinutes(5), 8, 2, 5, 4096,
+                new PosteriorRefit.Settings(0.3, 0, 0.01, false, 4, 1000, 0));
     }
 
     private static List<RefitReport> reports(int atLeast) {
-        return cluster.readCommitted(topics.refitReports(), Duration.ofSeconds(120), r -> r.size() >= atLeast).stream()
-                .map(r -> serde(RefitReport.class).deserialize(topics.refitReports(), r.value())).toList();
+        return cluster.readCommitted(topics.refitReports().name(), Duration.ofSeconds(120), r -> r.size() >= atLeast).stream()
+                .map(r -> topics.refitReports().deserialize(r.value())).toList();
     }
 
     /**
@@ -104,15 +96,14 @@ class RefitterIT {
     void versionsFlowFromTheRefitterToTheScorerAndTheBufferSurvivesARestart(@TempDir Path first, @TempDir Path second,
                                                                          @TempDir Path scorerState) throws Exception {
         try (KafkaProducer<String, byte[]> producer = cluster.producer();
-             PosteriorWatcher watcher = new PosteriorWatcher(kafka, client, scorer, "it-scorer").start()) {
+             PosteriorWatcher watcher = new PosteriorWatcher(kafka, scorer, "it-scorer").start()) {
             assertThat(watcher.awaitCaughtUp(Duration.ofSeconds(60))).isTrue();
-            try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", first);
-                 StreamsRunner scoring = StreamsRunner.start(ScorerTopology.build(topics, scorer, serde(Question.class).deserializer(),
-                         serde(Prediction.class).serializer(), serde(DeadLetter.class).serializer(),
-                         new ScorerTopology.Batching(4, Duration.ofMillis(100))), kafka, "it-refit-scorer", scorerState, Duration.ofMillis(100))) {
+            try (RefitterApp refitter = RefitterApp.start(kafka, refitterScorer, settings(), "it-refitter", first);
+                 StreamsRunner scoring = StreamsRunner.start(ScorerTopology.build(topics, questionScorer,
+                         new ScorerTopology.Batching(4, Duration.ofMillis(100), 2)), kafka, "it-refit-scorer", scorerState,
+                         Duration.ofMillis(100), Map.of())) {
                 for (LabelledOutcome o : outcomes) {
-                    producer.send(new ProducerRecord<>(topics.labelledOutcomes(), o.getPrediction().getQuestionId(),
-                            serde(LabelledOutcome.class).serialize(topics.labelledOutcomes(), o)));
+                    producer.send(topics.labelledOutcomes().record(o.getPrediction().getQuestionId(), o));
                 }
                 producer.flush();
                 Thread.sleep(1000);
@@ -135,15 +126,13 @@ class RefitterIT {
                 byte[] file = scorer.posterior().toBytes();
                 List<PosteriorChunk> chunks = PosteriorVersions.split(3, file, 4096);
                 chunks.get(1).getData().array()[7] ^= 1;
-                var posteriors = new PosteriorRecords(client).serde().serializer();
                 for (PosteriorChunk c : chunks) {
-                    producer.send(new ProducerRecord<>(topics.posteriors(), PosteriorVersions.chunkKey(3, c.getIndex()),
-                            posteriors.serialize(topics.posteriors(), c)));
+                    producer.send(topics.posteriors().record(PosteriorVersions.chunkKey(3, c.getIndex()), c));
                 }
-                producer.send(new ProducerRecord<>(topics.posteriors(), PosteriorVersions.manifestKey(3), posteriors.serialize(topics.posteriors(),
+                producer.send(topics.posteriors().record(PosteriorVersions.manifestKey(3),
                         PosteriorManifest.newBuilder().setVersion(3).setSha256(PosteriorVersions.sha256(file)).setChunks(chunks.size())
                                 .setBytes(file.length).setModel("m").setAdapter("a").setPriorPrecision(1).setExamples(1).setFactorRank(1)
-                                .setConvention("reduce").setTrigger("corrupt by hand").setCreatedAt(Instant.now()).build())));
+                                .setConvention("reduce").setTrigger("corrupt by hand").setCreatedAt(Instant.now()).build()));
                 producer.flush();
                 waitFor(() -> watcher.rejections() == 1, "the scorer's watcher rejects version 3");
                 assertThat(scorer.posteriorVersion()).isEqualTo(2);
@@ -154,8 +143,8 @@ class RefitterIT {
                 assertThat(jmx.getAttribute(bean, "ServingVersion")).isEqualTo(2L);
                 assertThat(predictionsOf("v2-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(2));
             }
-            try (RefitterApp refitter = RefitterApp.start(kafka, client, refitterScorer, settings(), "it-refitter", second)) {
-                RefitRequests.send(kafka, client, RefitRequests.refitNow("it"));
+            try (RefitterApp refitter = RefitterApp.start(kafka, refitterScorer, settings(), "it-refitter", second)) {
+                RefitRequests.send(kafka, RefitRequests.refitNow("it"));
                 RefitReport r3 = reports(3).get(2);
                 assertThat(r3.getBufferSize()).as("restored from the changelog on an empty state directory").isEqualTo(20);
                 assertThat(r3.getAccepted()).as(r3.getReason()).isTrue();
@@ -174,7 +163,7 @@ class RefitterIT {
 
     /** Runs a command of the app against the test cluster; returns what it printed. */
     private static String cli(String... args) {
-        picocli.CommandLine cl = org.laplacelora.cli.LaplaceLora.commandLine();
+        picocli.CommandLine cl = org.laplacelora.streams.cli.LaplaceLora.commandLine();
         java.io.StringWriter out = new java.io.StringWriter();
         cl.setOut(new java.io.PrintWriter(out, true));
         List<String> all = new java.util.ArrayList<>(List.of(args));
@@ -188,12 +177,12 @@ class RefitterIT {
         try (KafkaProducer<String, byte[]> producer = cluster.producer()) {
             for (Question q : ScorerFixture.questions().subList(0, n)) {
                 Question renamed = Question.newBuilder(q).setId(prefix + q.getId()).build();
-                producer.send(new ProducerRecord<>(topics.questions(), renamed.getId(), serde(Question.class).serialize(topics.questions(), renamed)));
+                producer.send(topics.questions().record(renamed.getId(), renamed));
             }
         }
         Predicate<ConsumerRecord<String, byte[]>> ours = r -> r.key().startsWith(prefix);
-        return cluster.readCommitted(topics.predictions(), Duration.ofSeconds(60), r -> r.stream().filter(ours).count() >= n).stream()
-                .filter(ours).map(r -> serde(Prediction.class).deserialize(topics.predictions(), r.value())).toList();
+        return cluster.readCommitted(topics.predictions().name(), Duration.ofSeconds(60), r -> r.stream().filter(ours).count() >= n).stream()
+                .filter(ours).map(r -> topics.predictions().deserialize(r.value())).toList();
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {

@@ -7,9 +7,9 @@ import org.junit.jupiter.api.Test;
 
 class RefitTriggersTest {
     /** debounce 1 s, cooldown 10 s, every 5 labels, interval 60 s, lookback 25. */
-    private static RefitSettings settings(int everyLabels, Duration interval) {
-        RefitSettings d = RefitSettings.defaults();
-        return new RefitSettings(100, Duration.ofHours(1), everyLabels, interval, Duration.ofSeconds(1), Duration.ofSeconds(10), 8, 25,
+    private static RefitterSettings settings(int everyLabels, Duration interval) {
+        RefitterSettings d = RefitterSettings.defaults();
+        return new RefitterSettings(100, Duration.ofHours(1), everyLabels, interval, Duration.ofSeconds(1), Duration.ofSeconds(10), 8, 25,
                 3, d.chunkBytes(), d.refit());
     }
 

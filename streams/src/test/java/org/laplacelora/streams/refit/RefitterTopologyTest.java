@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsConfig;
@@ -21,8 +22,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.laplacelora.model.laplace.LaplacePosterior;
-import org.laplacelora.model.laplace.PosteriorRefit;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
+import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.PosteriorChunk;
@@ -32,9 +34,11 @@ import org.laplacelora.schemas.avro.RefitRequest;
 import org.laplacelora.schemas.registry.HttpSchemaRegistry;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.schemas.registry.RegistryConfig;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
 import org.laplacelora.streams.ScorerFixture;
-import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.kafka.TopicNames;
+import org.laplacelora.streams.kafka.Topics;
+import org.laplacelora.streams.posteriors.PosteriorVersions;
+import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.scorer.QuestionScorer;
 
 /**
@@ -42,27 +46,27 @@ import org.laplacelora.streams.scorer.QuestionScorer;
  * own answers (a drift the posterior in service, near the MAP, is overconfident on).
  */
 class RefitterTopologyTest {
-    private static final Topics TOPICS = Topics.defaults();
-    private static QuestionScorer scorer;
+    private static QuestionScorer questionScorer;
+    private static ServedModel scorer;
     private static LaplacePosterior original;
     private static InProcessSchemaRegistry registryServer;
-    private static HttpSchemaRegistry registry;
+    private static Topics topics;
     private static List<LabelledOutcome> outcomes;
 
     @BeforeAll
     static void setUp() throws Exception {
-        scorer = ScorerFixture.scorer();
-        original = LaplacePosterior.fromBytes(scorer.posterior().toBytes());
-        original.setPrior(org.laplacelora.model.laplace.PriorPrecision.of(1e4));
+        questionScorer = ScorerFixture.scorer();
+        scorer = questionScorer.served();
+        original = LaplacePosterior.fromBytes(scorer.posterior().toBytes()).withPrior(PriorPrecision.of(1e4));
         registryServer = InProcessSchemaRegistry.start(0, null);
-        registry = new HttpSchemaRegistry(RegistryConfig.of(registryServer.url()));
-        outcomes = ScorerFixture.driftedOutcomes(scorer);
+        topics = Topics.of(TopicNames.defaults(), new HttpSchemaRegistry(RegistryConfig.of(registryServer.url())));
+        outcomes = ScorerFixture.driftedOutcomes(questionScorer);
     }
 
     @AfterAll
     static void tearDown() {
         registryServer.close();
-        scorer.close();
+        questionScorer.close();
     }
 
     @BeforeEach
@@ -70,9 +74,9 @@ class RefitterTopologyTest {
         scorer.swap(original, 0);
     }
 
-    private static RefitSettings settings(int bufferSize, int keep, double margin) {
-        return new RefitSettings(bufferSize, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(30), 8, 2,
-                keep, 4096, new PosteriorRefit.Options(0.3, 0, margin, false, 4, 1000, 0));
+    private static RefitterSettings settings(int bufferSize, int keep, double margin) {
+        return new RefitterSettings(bufferSize, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(30), 8, 2,
+                keep, 4096, new PosteriorRefit.Settings(0.3, 0, margin, false, 4, 1000, 0));
     }
 
     private static final class Harness implements AutoCloseable {
@@ -81,31 +85,27 @@ class RefitterTopologyTest {
         final TestInputTopic<String, LabelledOutcome> outcomes;
         final TestInputTopic<String, DriftEvent> drift;
         final TestInputTopic<String, RefitRequest> requests;
-        final TestOutputTopic<String, Object> posteriors;
+        final TestOutputTopic<String, SpecificRecord> posteriors;
         final TestOutputTopic<String, RefitReport> reports;
 
-        Harness(Path state, RefitSettings settings) throws Exception {
+        Harness(Path state, RefitterSettings settings) throws Exception {
             Properties p = new Properties();
             p.put(StreamsConfig.APPLICATION_ID_CONFIG, "refitter-test");
             p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
             p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
             p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
             refitter = new Refitter(scorer, null);
-            PosteriorRecords records = new PosteriorRecords(registry);
-            ConfluentAvroSerde<RefitReport> reportSerde = ConfluentAvroSerde.value(RefitReport.class, registry);
-            driver = new TopologyTestDriver(RefitterTopology.build(TOPICS, new RefitterTopology.RefitterSerdes(
-                    ConfluentAvroSerde.value(LabelledOutcome.class, registry).deserializer(),
-                    ConfluentAvroSerde.value(DriftEvent.class, registry).deserializer(),
-                    ConfluentAvroSerde.value(RefitRequest.class, registry).deserializer(), records.serde(), reportSerde),
-                    refitter, settings), p);
-            this.outcomes = driver.createInputTopic(TOPICS.labelledOutcomes(), Serdes.String().serializer(),
-                    ConfluentAvroSerde.value(LabelledOutcome.class, registry).serializer());
-            this.drift = driver.createInputTopic(TOPICS.driftEvents(), Serdes.String().serializer(),
-                    ConfluentAvroSerde.value(DriftEvent.class, registry).serializer());
-            this.requests = driver.createInputTopic(TOPICS.refitRequests(), Serdes.String().serializer(),
-                    ConfluentAvroSerde.value(RefitRequest.class, registry).serializer());
-            this.posteriors = driver.createOutputTopic(TOPICS.posteriors(), Serdes.String().deserializer(), records.serde().deserializer());
-            this.reports = driver.createOutputTopic(TOPICS.refitReports(), Serdes.String().deserializer(), reportSerde.deserializer());
+            driver = new TopologyTestDriver(RefitterTopology.build(topics, refitter, settings), p);
+            this.outcomes = driver.createInputTopic(topics.labelledOutcomes().name(), Serdes.String().serializer(),
+                    topics.labelledOutcomes().valueSerde().serializer());
+            this.drift = driver.createInputTopic(topics.driftEvents().name(), Serdes.String().serializer(),
+                    topics.driftEvents().valueSerde().serializer());
+            this.requests = driver.createInputTopic(topics.refitRequests().name(), Serdes.String().serializer(),
+                    topics.refitRequests().valueSerde().serializer());
+            this.posteriors = driver.createOutputTopic(topics.posteriors().name(), Serdes.String().deserializer(),
+                    topics.posteriors().valueSerde().deserializer());
+            this.reports = driver.createOutputTopic(topics.refitReports().name(), Serdes.String().deserializer(),
+                    topics.refitReports().valueSerde().deserializer());
         }
 
         void sendOutcomes(List<LabelledOutcome> list) {
@@ -134,9 +134,9 @@ class RefitterTopologyTest {
     /** Chunks and manifests by version, in the order they came, and tombstoned keys. */
     private record Published(Map<Long, List<PosteriorChunk>> chunks, Map<Long, PosteriorManifest> manifests, List<String> tombstones,
                              List<String> order) {
-        static Published read(TestOutputTopic<String, Object> topic) {
+        static Published read(TestOutputTopic<String, SpecificRecord> topic) {
             Published p = new Published(new HashMap<>(), new HashMap<>(), new ArrayList<>(), new ArrayList<>());
-            for (KeyValue<String, Object> kv : topic.readKeyValuesToList()) {
+            for (KeyValue<String, SpecificRecord> kv : topic.readKeyValuesToList()) {
                 p.order.add(kv.key);
                 long v = PosteriorVersions.versionOf(kv.key);
                 if (kv.value == null) {

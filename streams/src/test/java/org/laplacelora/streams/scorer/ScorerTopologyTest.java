@@ -25,27 +25,24 @@ import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.registry.HttpSchemaRegistry;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.schemas.registry.RegistryConfig;
-import org.laplacelora.schemas.serde.ConfluentAvroSerde;
+import org.laplacelora.schemas.state.PendingQuestion;
 import org.laplacelora.streams.ScorerFixture;
-import org.laplacelora.streams.config.Topics;
+import org.laplacelora.streams.kafka.StateSerde;
+import org.laplacelora.streams.kafka.TopicNames;
+import org.laplacelora.streams.kafka.Topics;
 
 class ScorerTopologyTest {
+    private static final org.apache.kafka.common.serialization.Serde<PendingQuestion> PENDING = StateSerde.of(PendingQuestion.class);
     private static QuestionScorer scorer;
     private static InProcessSchemaRegistry registry;
-    private static ConfluentAvroSerde<Question> questionSerde;
-    private static ConfluentAvroSerde<Prediction> predictionSerde;
-    private static ConfluentAvroSerde<DeadLetter> deadLetterSerde;
+    private static Topics topics;
     private static List<Question> questions;
-    private static final Topics TOPICS = Topics.defaults();
 
     @BeforeAll
     static void setUp() throws Exception {
         scorer = ScorerFixture.scorer();
         registry = InProcessSchemaRegistry.start(0, null);
-        HttpSchemaRegistry client = new HttpSchemaRegistry(RegistryConfig.of(registry.url()));
-        questionSerde = ConfluentAvroSerde.value(Question.class, client);
-        predictionSerde = ConfluentAvroSerde.value(Prediction.class, client);
-        deadLetterSerde = ConfluentAvroSerde.value(DeadLetter.class, client);
+        topics = Topics.of(TopicNames.defaults(), new HttpSchemaRegistry(RegistryConfig.of(registry.url())));
         questions = ScorerFixture.questions();
     }
 
@@ -74,12 +71,11 @@ class ScorerTopologyTest {
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
-        TopologyTestDriver d = new TopologyTestDriver(ScorerTopology.build(TOPICS, scorer, questionSerde.deserializer(),
-                predictionSerde.serializer(), deadLetterSerde.serializer(), batching), p);
+        TopologyTestDriver d = new TopologyTestDriver(ScorerTopology.build(topics, scorer, batching), p);
         return new Harness(d,
-                d.createInputTopic(TOPICS.questions(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
-                d.createOutputTopic(TOPICS.predictions(), Serdes.String().deserializer(), predictionSerde.deserializer()),
-                d.createOutputTopic(TOPICS.questionsDlq(), Serdes.String().deserializer(), deadLetterSerde.deserializer()));
+                d.createInputTopic(topics.questions().name(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
+                d.createOutputTopic(topics.predictions().name(), Serdes.String().deserializer(), topics.predictions().valueSerde().deserializer()),
+                d.createOutputTopic(topics.questionsDlq().name(), Serdes.String().deserializer(), topics.questionsDlq().valueSerde().deserializer()));
     }
 
     /** Advances the driver's clock (punctuation delivers what the scoring thread finished) until n predictions came out. */
@@ -99,7 +95,7 @@ class ScorerTopologyTest {
     }
 
     private static void send(Harness h, Question q) {
-        h.in().pipeInput(q.getId(), questionSerde.serializer().serialize(TOPICS.questions(), q));
+        h.in().pipeInput(q.getId(), topics.questions().serialize(q));
     }
 
     @Test
@@ -174,18 +170,18 @@ class ScorerTopologyTest {
      */
     @Test
     void theMicroBatchBufferSurvivesARestart(@TempDir Path first, @TempDir Path second) {
-        List<org.apache.kafka.streams.test.TestRecord<Long, byte[]>> changelog;
+        List<org.apache.kafka.streams.test.TestRecord<Long, PendingQuestion>> changelog;
         try (Harness h = harness(first, 8, Duration.ofMillis(500))) {
             send(h, questions.get(2));
             send(h, questions.get(3));
             send(h, questions.get(4));
             assertThat(h.out().isEmpty()).isTrue();
             changelog = h.driver().createOutputTopic("scorer-test-" + ScorerTopology.STORE + "-changelog",
-                    Serdes.Long().deserializer(), Serdes.ByteArray().deserializer()).readRecordsToList();
+                    Serdes.Long().deserializer(), PENDING.deserializer()).readRecordsToList();
         }
         assertThat(changelog).hasSize(3);
         try (Harness h = harness(second, 8, Duration.ofMillis(500))) {
-            org.apache.kafka.streams.state.KeyValueStore<Long, byte[]> store = h.driver().getKeyValueStore(ScorerTopology.STORE);
+            org.apache.kafka.streams.state.KeyValueStore<Long, PendingQuestion> store = h.driver().getKeyValueStore(ScorerTopology.STORE);
             changelog.forEach(r -> store.put(r.key(), r.value()));
             send(h, questions.get(5));   // before any punctuation: the restored questions still go first
             h.driver().advanceWallClockTime(Duration.ofSeconds(1));
@@ -204,13 +200,13 @@ class ScorerTopologyTest {
     @ParameterizedTest(name = "batches scored ahead: {0}")
     @ValueSource(ints = {0, 2})
     void swapsBetweenMicroBatchesLoseAndDuplicateNothing(int scoreAhead, @TempDir Path state) throws Exception {
-        org.laplacelora.model.laplace.LaplacePosterior original = scorer.posterior();
+        org.laplacelora.model.laplace.posterior.LaplacePosterior original = scorer.served().posterior();
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicLong swapped = new java.util.concurrent.atomic.AtomicLong();
         Thread swapper = new Thread(() -> {
             try {
                 for (long v = 1; !done.get(); v++) {
-                    scorer.swap(original, v);
+                    scorer.served().swap(original, v);
                     swapped.set(v);
                     Thread.sleep(2);
                 }
@@ -234,7 +230,7 @@ class ScorerTopologyTest {
             swapper.join();
         } finally {
             done.set(true);
-            scorer.swap(original, 0);
+            scorer.served().swap(original, 0);
         }
         assertThat(out.stream().map(Prediction::getQuestionId).toList()).containsExactlyElementsOf(sent);
         long previous = -1;
@@ -262,7 +258,7 @@ class ScorerTopologyTest {
         ScorerTopology.Batching batching = new ScorerTopology.Batching(4, Duration.ofHours(1), 2);
         List<String> sent = new ArrayList<>();
         List<String> scored = new ArrayList<>();
-        java.util.Map<Long, byte[]> store = new java.util.TreeMap<>();
+        java.util.Map<Long, PendingQuestion> store = new java.util.TreeMap<>();
         try (Harness h = harness(first, batching)) {
             for (int i = 0; i < 16; i++) {
                 Question q = renamed(questions.get(i % questions.size()), "-" + i);
@@ -272,7 +268,7 @@ class ScorerTopologyTest {
             // 4 full batches, at most 2 out at a time: the first 2 had to be delivered to hand over the last 2
             h.out().readValuesToList().forEach(p -> scored.add(p.getQuestionId()));
             h.driver().createOutputTopic("scorer-test-" + ScorerTopology.STORE + "-changelog",
-                    Serdes.Long().deserializer(), Serdes.ByteArray().deserializer()).readRecordsToList()
+                    Serdes.Long().deserializer(), PENDING.deserializer()).readRecordsToList()
                     .forEach(r -> {
                         if (r.value() == null) {
                             store.remove(r.key());
@@ -284,7 +280,7 @@ class ScorerTopologyTest {
         assertThat(scored).hasSizeBetween(8, 16).containsExactlyElementsOf(sent.subList(0, scored.size()));
         assertThat(store).hasSize(16 - scored.size());
         try (Harness h = harness(second, batching)) {
-            org.apache.kafka.streams.state.KeyValueStore<Long, byte[]> restored = h.driver().getKeyValueStore(ScorerTopology.STORE);
+            org.apache.kafka.streams.state.KeyValueStore<Long, PendingQuestion> restored = h.driver().getKeyValueStore(ScorerTopology.STORE);
             store.forEach(restored::put);
             awaitPredictions(h, store.size()).forEach(p -> scored.add(p.getQuestionId()));
             assertThat(scored).containsExactlyElementsOf(sent);

@@ -1,0 +1,71 @@
+package org.laplacelora.model.core;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Vector-Jacobian products with the graph kept, which DJL's public GradientCollector.backward cannot
+ * do: several VJPs of one forward pass (one per answer logit, or per logit difference) need it.
+ */
+public final class Autograd {
+    private static final ReentrantLock COLLECTING = new ReentrantLock();
+
+    private Autograd() {}
+
+    /**
+     * A gradient collector, once no other thread holds one: DJL allows one per process at a time, and a
+     * scorer and a refitter in one process (the demo) both need one. Closing it lets the next thread in.
+     */
+    public static GradientCollector collector() {
+        COLLECTING.lock();
+        try {
+            GradientCollector gc = Engine.getInstance().newGradientCollector();
+            return new GradientCollector() {
+                private boolean closed;
+
+                @Override
+                public void backward(NDArray target) {
+                    gc.backward(target);
+                }
+
+                @Override
+                public void zeroGradients() {
+                    gc.zeroGradients();
+                }
+
+                @Override
+                public void close() {
+                    if (!closed) {
+                        closed = true;
+                        try {
+                            gc.close();
+                        } finally {
+                            COLLECTING.unlock();
+                        }
+                    }
+                }
+            };
+        } catch (RuntimeException e) {
+            COLLECTING.unlock();
+            throw e;
+        }
+    }
+
+    /**
+     * Accumulates cotangentᵀ · ∂output/∂leaf into the gradient of every leaf that requires one.
+     *
+     * @param keepGraph true when another VJP of the same forward pass follows
+     */
+    public static void vjp(NDArray output, NDArray cotangent, boolean keepGraph) {
+        JniUtils.backward((PtNDArray) output, (PtNDArray) cotangent, keepGraph, false);
+    }
+
+    /** Sets a leaf's accumulated gradient to zero. */
+    public static void zeroGradient(NDArray leaf) {
+        JniUtils.zeroGrad((PtNDArray) leaf);
+    }
+}

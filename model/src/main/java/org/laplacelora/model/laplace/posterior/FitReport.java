@@ -1,0 +1,44 @@
+package org.laplacelora.model.laplace.posterior;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.Map;
+import org.laplacelora.model.laplace.curvature.CurvatureConvention;
+
+/** How a posterior's hyperparameters were chosen, saved with it: one of the two fitting protocols, or a refit. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "protocol")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = FitReport.Evidence.class, name = "evidence"),
+    @JsonSubTypes.Type(value = FitReport.Validation.class, name = "validation"),
+    @JsonSubTypes.Type(value = FitReport.Refit.class, name = "refit")})
+public sealed interface FitReport {
+    /** The paper's first protocol: no validation data, λ by the training evidence. */
+    record Evidence(EvidenceTuning tuning) implements FitReport {}
+
+    /** λ of Laplace-LoRA and of last-layer Laplace by evidence, and the log evidence at Laplace-LoRA's λ. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record EvidenceTuning(TuningReport laplace, TuningReport lastLayer, double logEvidence) {}
+
+    /**
+     * The paper's second protocol: hyperparameters by validation likelihood under {@code tuningLink}, every
+     * convention tried, the best-calibrated one chosen; the temperature of the TS baseline fitted on the same data.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Validation(int validationExamples, String tuningLink, double temperature, CurvatureConvention chosenConvention,
+                      Map<CurvatureConvention, ConventionScore> conventions) implements FitReport {
+        public Validation {
+            conventions = Map.copyOf(conventions);
+        }
+    }
+
+    /** What one convention scored on the validation data. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record ConventionScore(double lambda, double tau, double validationNll, double validationEce, boolean lambdaAtRangeBoundary,
+                           double lastLayerLambda, double lastLayerValidationNll, boolean lastLayerLambdaAtRangeBoundary) {}
+
+    /** A refit on recent labelled traffic: λ tuned on its held-out part, and the gate's verdict. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record Refit(TuningReport tuning, String gate, int buffer, int heldOut, double blendWeight) implements FitReport {}
+}

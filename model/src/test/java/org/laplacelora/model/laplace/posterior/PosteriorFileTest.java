@@ -1,0 +1,113 @@
+package org.laplacelora.model.laplace.posterior;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.EnumSet;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.ReferenceCase;
+import org.laplacelora.model.core.CheckpointException;
+import org.laplacelora.model.laplace.curvature.CurvatureConvention;
+import org.laplacelora.model.laplace.curvature.FisherType;
+import org.laplacelora.model.laplace.fit.LaplaceFit;
+import org.laplacelora.model.laplace.predictive.LaplacePredictor;
+import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Link;
+import org.laplacelora.model.laplace.predictive.ScoredExample;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.lora.LoraConfig;
+import org.laplacelora.model.tasks.EncodedExample;
+
+class PosteriorFileTest {
+    private static ReferenceCase ref;
+    private static LaplacePosterior posterior;
+    private static final FitReport REPORT = new FitReport.Refit(new TuningReport.Evidence(2.0, null, -3.5, 1.5, 2.0), "test", 8, 3, 0);
+
+    @BeforeAll
+    static void fit() {
+        ref = new ReferenceCase();
+        LaplaceFit.Settings settings = new LaplaceFit.Settings("winogrande", List.of("A", "B"), ref.answerIds,
+                FisherType.EXACT, 3, 4, 0, 0);
+        posterior = LaplaceFit.fit(ref.llama, ref.adapter, ref.train, EnumSet.of(CurvatureConvention.LAST), settings, n -> {})
+                .get(CurvatureConvention.LAST)
+                .withPrior(new PriorPrecision(0.3, java.util.Map.of("lm_head", 2.0), 0.5))
+                .withLastLayerPrior(PriorPrecision.of(4))
+                .withTemperature(1.7)
+                .withReport(REPORT);
+    }
+
+    @AfterAll
+    static void close() {
+        ref.close();
+    }
+
+    @Test
+    void savedAndLoadedPosteriorIsIdentical(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.safetensors");
+        String sha = posterior.save(file);
+        LaplacePosterior read = LaplacePosterior.load(file);
+        assertThat(read.info()).usingRecursiveComparison().isEqualTo(posterior.info());
+        assertThat(read.prior()).isEqualTo(posterior.prior());
+        assertThat(read.lastLayerPrior()).isEqualTo(posterior.lastLayerPrior());
+        assertThat(read.temperature()).isEqualTo(1.7);
+        assertThat(read.report()).isEqualTo(REPORT);
+        assertThat(read.blocks()).hasSameSizeAs(posterior.blocks());
+        for (int b = 0; b < read.blocks().size(); b++) {
+            assertThat(read.blocks().get(b).g().values()).containsExactly(posterior.blocks().get(b).g().values());
+            assertThat(read.blocks().get(b).a().vectors()).containsExactly(posterior.blocks().get(b).a().vectors());
+        }
+        assertThat(read.logEvidence(read.prior(), LaplacePosterior.ALL)).isEqualTo(posterior.logEvidence(posterior.prior(), LaplacePosterior.ALL));
+        assertThat(sha).hasSize(64);
+    }
+
+    @Test
+    void aCorruptedPosteriorIsRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("p.safetensors");
+        posterior.save(file);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long at = ch.size() - 12;
+            ByteBuffer one = ByteBuffer.allocate(1);
+            ch.read(one, at);
+            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+            ch.write(one, at);
+        }
+        assertThatThrownBy(() -> LaplacePosterior.load(file)).isInstanceOf(CheckpointException.class)
+                .hasMessageContaining("sha256").hasMessageContaining("corrupt");
+        Path notPosterior = dir.resolve("adapter");
+        ref.adapter.save(notPosterior);
+        assertThatThrownBy(() -> LaplacePosterior.load(notPosterior.resolve("adapter_model.safetensors")))
+                .hasMessageContaining("not a Laplace-LoRA posterior");
+    }
+
+    @Test
+    void aPosteriorIsOnlyUsedWithItsOwnModelAndAdapter() throws Exception {
+        LinearisedPredictive link = new LinearisedPredictive(Link.BINARY, 1, 0);
+        new LaplacePredictor(ref.llama, ref.adapter, posterior, link).requireAnswers(ref.answerIds);
+        try (LoraAdapter other = LoraAdapter.initialise(ref.llama, new LoraConfig(4, 8, 0, LoraConfig.DEFAULT_TARGETS, "", false), 9, ref.manager)) {
+            assertThatThrownBy(() -> new LaplacePredictor(ref.llama, other, posterior, link))
+                    .isInstanceOf(CheckpointException.class).hasMessageContaining("fitted on adapter");
+        }
+        assertThatThrownBy(() -> new LaplacePredictor(ref.llama, ref.adapter, posterior, link).requireAnswers(new int[] {445, 447}))
+                .hasMessageContaining("answer tokens");
+        List<ScoredExample> p = new LaplacePredictor(ref.llama, ref.adapter, posterior, link)
+                .predict(ref.test, 0, ref.manager);
+        assertThat(p).hasSize(4);
+        for (ScoredExample x : p) {
+            assertThat(x.map()[0] + x.map()[1]).isCloseTo(1, org.assertj.core.data.Offset.offset(1e-12));
+            assertThat(Math.abs(x.temperature()[0] - 0.5)).isLessThan(Math.abs(x.map()[0] - 0.5));   // T = 1.7 softens
+            assertThat(Math.abs(x.laplace()[0] - 0.5)).isLessThan(Math.abs(x.map()[0] - 0.5));       // the posterior widens
+            assertThat(x.epistemic()).isPositive();
+            EncodedExample e = ref.test.get(p.indexOf(x));
+            assertThat(x.id()).isEqualTo(e.id());
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package org.laplacelora.model.refit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.laplacelora.model.Fixtures;
+import org.laplacelora.model.core.Categorical;
+import org.laplacelora.model.laplace.curvature.CurvatureConvention;
+import org.laplacelora.model.laplace.curvature.FisherType;
+import org.laplacelora.model.laplace.fit.LaplaceFit;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
+import org.laplacelora.model.laplace.predictive.JacobianBatch;
+import org.laplacelora.model.llama.ModelLoader;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.tasks.Dataset;
+import org.laplacelora.model.tasks.EncodedExample;
+import org.laplacelora.model.tasks.Task;
+import org.laplacelora.model.tasks.TaskKind;
+
+/**
+ * The refit and its validation gate on stories260K with the reference adapter: 20 WinoGrande questions
+ * relabelled against the model's own MAP answers (a concept drift: the model is now wrong where it is
+ * sure). The posterior in service is nearly the MAP (λ = 10⁴), so a refit that tunes λ on held-out data
+ * must beat it; refitting again from that result has nothing left to gain and must be rejected.
+ */
+class PosteriorRefitTest {
+    private static ModelLoader.LoadedModel model;
+    private static NDManager manager;
+    private static LoraAdapter adapter;
+    private static Task task;
+    private static LaplacePosterior current;
+    private static List<EncodedExample> drifted;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = ModelLoader.load(Fixtures.stories260kBin(), Fixtures.tok512(), Device.cpu());
+        manager = NDManager.newBaseManager(Device.cpu());
+        adapter = LoraAdapter.load(Fixtures.path("laplace-case1/case1_adapter"), model.llama(), manager);
+        task = Task.of(TaskKind.WINOGRANDE, model.tokenizer());
+        List<EncodedExample> all = task.encodeAll(Dataset.read(TaskKind.WINOGRANDE, Fixtures.path("data/winogrande-dev-20.jsonl"))
+                .examples(), model.tokenizer(), 512, new AtomicInteger());
+        current = LaplaceFit.fit(model.llama(), adapter, all.subList(0, 12), EnumSet.of(CurvatureConvention.REDUCE),
+                new LaplaceFit.Settings("winogrande", task.answers(), task.answerIds(), FisherType.EXACT, 16, 4, 1, 0), n -> {})
+                .get(CurvatureConvention.REDUCE)
+                .withPrior(PriorPrecision.of(1e4)).withLastLayerPrior(PriorPrecision.of(1e4)).withTemperature(1.7);
+        drifted = new ArrayList<>();
+        try (JacobianBatch j = JacobianBatch.compute(model.llama(), adapter, task.answerIds(), all, 1, manager)) {
+            for (int n = 0; n < all.size(); n++) {
+                EncodedExample e = all.get(n);
+                drifted.add(new EncodedExample(e.id(), e.tokens(), 1 - Categorical.argmax(j.mu()[n])));
+            }
+        }
+    }
+
+    @AfterAll
+    static void tearDown() {
+        adapter.close();
+        manager.close();
+        model.close();
+    }
+
+    private static PosteriorRefit.Settings options(double margin) {
+        return new PosteriorRefit.Settings(0.3, 0, margin, false, 4, 2000, 0);
+    }
+
+    @Test
+    void theGateAcceptsARefitThatBeatsTheCurrentPosteriorOnHeldOutData() {
+        PosteriorRefit.Outcome o = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);
+        assertThat(o.accepted()).as(o.reason()).isTrue();
+        assertThat(o.after().nll()).isLessThan(o.before().nll() - 0.01);
+        assertThat(o.heldOutExamples()).isEqualTo(6);
+        assertThat(o.fitExamples()).isEqualTo(14);
+        assertThat(o.candidate().info().examples()).isEqualTo(14);
+        assertThat(o.candidate().prior().lambda()).as("more spread than the near-MAP posterior").isLessThan(1e4);
+        assertThat(o.candidate().temperature()).as("the TS baseline is not refitted").isEqualTo(1.7);
+        assertThat(o.candidate().info().adapterIdentity()).isEqualTo(current.info().adapterIdentity());
+        assertThat(o.reason()).contains("accepted");
+    }
+
+    @Test
+    void theGateRejectsARefitWithNothingToGainAndOneThatMissesTheMargin() {
+        PosteriorRefit.Outcome first = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);
+        PosteriorRefit.Outcome again = PosteriorRefit.refit(model.llama(), adapter, task, first.candidate(), drifted, options(0.01), 1);
+        assertThat(again.accepted()).as(again.reason()).isFalse();
+        assertThat(again.reason()).contains("rejected");
+        assertThat(again.before().nll()).isCloseTo(first.after().nll(), org.assertj.core.data.Offset.offset(1e-9));
+
+        double gain = first.before().nll() - first.after().nll();
+        PosteriorRefit.Outcome strict = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(gain + 0.01), 1);
+        assertThat(strict.accepted()).isFalse();
+        assertThat(strict.after().nll()).isCloseTo(first.after().nll(), org.assertj.core.data.Offset.offset(1e-9));
+    }
+
+    @Test
+    void blendingAddsThePreviousCurvatureDownWeighted() {
+        LaplacePosterior twice = current.blendedWith(current, 1);
+        assertThat(twice.info().examples()).isEqualTo(2 * current.info().examples());
+        for (int b = 0; b < current.blocks().size(); b++) {
+            double[] g = current.blocks().get(b).g().values();
+            double[] g2 = twice.blocks().get(b).g().values();
+            double[] a = current.blocks().get(b).a().values();
+            double[] a2 = twice.blocks().get(b).a().values();
+            assertThat(sum(g2)).as("G adds").isCloseTo(2 * sum(g), org.assertj.core.data.Offset.offset(1e-9 * (1 + sum(g))));
+            assertThat(sum(a2)).as("A averages").isCloseTo(sum(a), org.assertj.core.data.Offset.offset(1e-9 * (1 + sum(a))));
+        }
+        assertThat(current.blendedWith(current, 0)).isSameAs(current);
+    }
+
+    private static double sum(double[] v) {
+        double s = 0;
+        for (double x : v) {
+            s += x;
+        }
+        return s;
+    }
+}

@@ -1,0 +1,31 @@
+package org.laplacelora.streams.calibrator;
+
+import java.nio.file.Path;
+import java.util.Map;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.StreamsRunner;
+
+/** The calibrator service: its topology as a Kafka Streams application. */
+public final class CalibratorApp implements AutoCloseable {
+    private final StreamsRunner streams;
+
+    private CalibratorApp(StreamsRunner streams) {
+        this.streams = streams;
+    }
+
+    public static CalibratorApp start(KafkaSettings kafka, CalibratorSettings settings, String applicationId, Path stateDir)
+            throws InterruptedException {
+        return new CalibratorApp(StreamsRunner.start(CalibratorTopology.build(kafka.topics(), settings), kafka, applicationId, stateDir,
+                settings.commitInterval(), Map.of()));
+    }
+
+    /** Runs until Ctrl-C, or until the app stops on a failure (thrown). */
+    public void awaitStop() throws InterruptedException {
+        streams.awaitStop();
+    }
+
+    @Override
+    public void close() {
+        streams.close();
+    }
+}

@@ -1,0 +1,42 @@
+package org.laplacelora.streams.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Path;
+import org.laplacelora.model.llama.ModelLoader;
+import org.laplacelora.model.lora.LoraAdapter;
+import picocli.CommandLine.Option;
+
+/** --adapter: the PEFT adapter a posterior belongs to. */
+final class AdapterOptions {
+    @Option(names = "--adapter", required = true, paramLabel = "DIR",
+            description = "A PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors), e.g. from finetune.")
+    Path adapter;
+
+    /** A model with its adapter applied; closing it frees both. */
+    record Adapted(ModelLoader.LoadedModel model, NDManager manager, LoraAdapter adapter) implements AutoCloseable {
+        int padId() {
+            return model.tokenizer().bos();
+        }
+
+        @Override
+        public void close() {
+            adapter.close();
+            manager.close();
+            model.close();
+        }
+    }
+
+    /** Loads the model of {@code model} and this adapter on it. */
+    Adapted load(ModelOptions model) throws IOException {
+        ModelLoader.LoadedModel m = model.load();
+        NDManager manager = NDManager.newBaseManager(m.llama().device());
+        try {
+            return new Adapted(m, manager, LoraAdapter.load(adapter, m.llama(), manager));
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            m.close();
+            throw e;
+        }
+    }
+}

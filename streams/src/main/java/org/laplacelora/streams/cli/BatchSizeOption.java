@@ -1,0 +1,13 @@
+package org.laplacelora.streams.cli;
+
+import picocli.CommandLine.Option;
+
+/** --batch-size: examples per forward pass. */
+final class BatchSizeOption {
+    @Option(names = "--batch-size", paramLabel = "B", description = "Examples per forward pass. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    BatchSizeOption(int defaultBatchSize) {
+        this.batchSize = defaultBatchSize;
+    }
+}

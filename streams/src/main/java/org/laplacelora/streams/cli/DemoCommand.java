@@ -1,0 +1,220 @@
+package org.laplacelora.streams.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.function.IntFunction;
+import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Links;
+import org.laplacelora.model.tasks.Dataset;
+import org.laplacelora.model.tasks.Example;
+import org.laplacelora.model.tasks.TaskKind;
+import org.laplacelora.model.tasks.TaskQuestion;
+import org.laplacelora.streams.calibrator.CalibratorSettings;
+import org.laplacelora.streams.demo.DemoAssets;
+import org.laplacelora.streams.demo.DemoRun;
+import org.laplacelora.streams.demo.DemoSettings;
+import org.laplacelora.streams.demo.DemoSettingsBuilder;
+import org.laplacelora.streams.demo.DemoSummary;
+import org.laplacelora.streams.demo.SyntheticTask;
+import org.laplacelora.streams.posteriors.ServedModel;
+import org.laplacelora.streams.refit.RefitterSettings;
+import org.laplacelora.streams.refit.RefitterSettingsBuilder;
+import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.scorer.ScorerSettings;
+import org.laplacelora.streams.scorer.ScorerTopology;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo",
+        description = {"The whole pipeline on this machine: an embedded Kafka broker and schema registry, the scorer, the "
+                + "calibrator and the refitter; questions replayed with delayed labels, a shift in their distribution at --drift-at, "
+                + "a live table of windowed accuracy / ECE / NLL for MAP, temperature scaling and Laplace-LoRA, and a summary at "
+                + "the end. After the drift the calibrator's detectors fire, the refitter re-fits the posterior on the new "
+                + "labelled questions and publishes a new version, and the scorer swaps it in: watch the Laplace-LoRA ECE and the "
+                + "posterior version column.",
+            "Without model arguments it needs nothing downloaded: it generates a two-choice task, builds a tiny LLaMA from a "
+                    + "fixed seed, fine-tunes a LoRA and fits its posterior on first run (cached in --cache-dir). Before the "
+                    + "drift the fine-tuned model answers well; after it, the settings of the sentences are new words and the "
+                    + "rule is reversed, so the model is confidently wrong.",
+            "With --model, --task and --dataset it streams that dataset through your adapter and posterior instead (the "
+                    + "drift then rotates the labels: concept drift).",
+            "The components log warnings only and Kafka errors only; LAPLACE_LORA_LOG=INFO shows what each of them does and Kafka's warnings."})
+final class DemoCommand extends AppCommand {
+    private static final int DEFAULT_QUESTIONS = 1200;
+
+    @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
+
+    @Option(names = "--adapter", paramLabel = "DIR", description = "With --model: its adapter (finetune).") Path adapter;
+
+    @Option(names = "--posterior", paramLabel = "FILE", description = "With --model: its posterior (fit-posterior).") Path posterior;
+
+    @Option(names = "--task", paramLabel = "TASK", description = "With --model: winogrande, arc, obqa or boolq.") String task;
+
+    @Option(names = "--dataset", paramLabel = "FILE", description = "With --model: the questions to stream (official JSONL).") String dataset;
+
+    @Option(names = "--questions", paramLabel = "N",
+            description = "Valid questions to publish. Default: 1200 (with --dataset: at most its size).")
+    Integer questions;
+
+    @Option(names = "--drift-at", paramLabel = "K", description = "The question at which the distribution shifts (default: a third of the way, so that the refitted posterior has room to show; -1: never).")
+    Integer driftAt;
+
+    @Option(names = "--inject-bad", defaultValue = "0", paramLabel = "B",
+            description = "Also publish B malformed records (each must come out as exactly one dead letter). Default: ${DEFAULT-VALUE}.")
+    int injectBad;
+
+    @Option(names = "--summary-json", paramLabel = "OUT", description = "Write the summary as JSON.") Path summaryJson;
+
+    @Option(names = "--rate", defaultValue = "40", paramLabel = "Q/S", description = "Questions per second. Default: ${DEFAULT-VALUE}.")
+    double rate;
+
+    @Option(names = "--label-delay-ms", defaultValue = "500", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.") long labelDelayMs;
+
+    @Option(names = "--window-size", defaultValue = "50", paramLabel = "N", description = "Labelled outcomes per window. Default: ${DEFAULT-VALUE}.")
+    int windowSize;
+
+    @Option(names = "--partitions", defaultValue = "2", paramLabel = "N", description = "Partitions of the data topics. Default: ${DEFAULT-VALUE}.")
+    int partitions;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the embedded broker and registry keep their data (default: a temporary directory, deleted).")
+    Path dataDir;
+
+    @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded broker port (0: any free one).") int kafkaPort;
+
+    @Option(names = "--registry-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded registry port (0: any free one).")
+    int registryPort;
+
+    @Mixin
+    CacheOptions cache;
+
+    @Mixin
+    SeedOption seed = new SeedOption(11);
+
+    @ArgGroup(validate = false, heading = "Refitter (defaults tuned for the demo's pace):%n")
+    DemoRefit refit = new DemoRefit();
+
+    /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
+    static final class DemoRefit {
+        @Option(names = "--refit-min-examples", defaultValue = "100", paramLabel = "N",
+                description = "Labelled questions since the drift before a refit. Default: ${DEFAULT-VALUE}.")
+        int minExamples = 100;
+
+        @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.")
+        long debounceMs = 1000;
+
+        @Option(names = "--refit-cooldown-s", defaultValue = "20", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
+        long cooldownS = 20;
+
+        @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS", description = "Default: ${DEFAULT-VALUE}.")
+        double gateMargin = 0.01;
+
+        RefitterSettings settings() {
+            RefitterSettings d = RefitterSettings.defaults();
+            return RefitterSettingsBuilder.builder(d).bufferSize(400).bufferAge(Duration.ofHours(1)).debounce(Duration.ofMillis(debounceMs))
+                    .cooldown(Duration.ofSeconds(cooldownS)).minExamples(minExamples).refit(d.refit().withGateMargin(gateMargin)).build();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        if (System.getenv("LAPLACE_LORA_LOG") == null) {
+            // The live table tells the story; the components' INFO lines, and the warnings an in-process
+            // cluster gives while it starts and stops (topics not yet created, temp state dirs), would cut through it.
+            logLevel("org.laplacelora", ch.qos.logback.classic.Level.WARN);
+            logLevel("org.apache.kafka", ch.qos.logback.classic.Level.ERROR);
+            logLevel("kafka", ch.qos.logback.classic.Level.ERROR);
+        }
+        QuestionScorer scorer;
+        ServedModel refitterModel;
+        IntFunction<Example> stream;
+        LinearisedPredictive predictive = Links.serving();
+        java.util.Map<String, Object> modelReport;
+        if (model == null) {
+            DemoAssets.Paths assets = cache.demoAssets();
+            scorer = new QuestionScorer(ServedModel.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", 64), predictive);
+            refitterModel = ServedModel.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", 64);
+            SyntheticTask synthetic = new SyntheticTask(0.1);
+            if (questions == null) questions = DEFAULT_QUESTIONS;
+            int drift = driftAt(questions);
+            stream = i -> synthetic.example("q" + i, new Random(seed.seed * 1_000_003L + i), i >= drift);
+            modelReport = assets.report();
+        } else {
+            if (task == null || dataset == null || adapter == null || posterior == null) {
+                throw new IllegalArgumentException("with --model, also give --task, --dataset, --adapter and --posterior "
+                        + "(make them with finetune and fit-posterior)");
+            }
+            scorer = new QuestionScorer(ServedModel.load(model, tokenizer, adapter, posterior, "auto", 512), predictive);
+            refitterModel = ServedModel.load(model, tokenizer, adapter, posterior, "auto", 512);
+            List<Example> examples = Dataset.read(TaskKind.parse(task), dataset).examples();
+            if (questions == null) questions = Math.min(DEFAULT_QUESTIONS, examples.size());
+            int drift = driftAt(questions);
+            if (examples.size() < questions) {
+                throw new IllegalArgumentException(dataset + " has " + examples.size() + " usable questions, fewer than --questions " + questions);
+            }
+            stream = i -> {
+                Example e = examples.get(i);
+                TaskQuestion q = e.question();
+                TaskQuestion renamed = new TaskQuestion("q" + i, q.task(), q.text(), q.choices(), q.context(), q.prompt(), q.answers());
+                int classes = q.numClasses();
+                return new Example(renamed, i >= drift && e.labelled() ? (e.label() + 1) % classes : e.label());
+            };
+            modelReport = java.util.Map.of("model", model.toString(), "posterior", posterior.toString());
+        }
+        DemoSummary summary;
+        try (scorer; refitterModel) {
+            ScorerSettings scoring = ScorerSettings.defaults();
+            DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).driftAt(driftAt(questions)).injectBad(injectBad)
+                    .rate(rate).labelDelay(Duration.ofMillis(labelDelayMs)).partitions(partitions).dataDir(dataDir)
+                    .kafkaPort(kafkaPort).registryPort(registryPort)
+                    .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
+                    .calibrator(CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(windowSize))
+                    .refitter(refit.settings()).question(stream).build();
+            summary = DemoRun.run(scorer, refitterModel, settings, out);
+        }
+        summary.model.putAll(modelReport);
+        printSummary(out, summary);
+        if (summaryJson != null) {
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(summaryJson.toFile(), summary.toJson());
+            out.println("summary written to " + summaryJson);
+        }
+        return summary.duplicatePredictions == 0 && summary.predictions == summary.questionsPublished
+                && summary.deadLetters == injectBad ? 0 : 1;
+    }
+
+    private static void printSummary(PrintStream out, DemoSummary s) {
+        out.println();
+        out.printf("questions published %d, predictions %d (duplicates %d), dead letters %d %s%n", s.questionsPublished,
+                s.predictions, s.duplicatePredictions, s.deadLetters, s.deadLetterReasons);
+        out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
+        s.driftEvents.forEach(d -> out.printf("drift detected by %s at question %d%n", d.detector(), d.atQuestion()));
+        s.posteriorVersions.forEach(v -> out.printf("posterior version %d first used at question %d%n", v.version(), v.firstUsedAtQuestion()));
+        phase(out, "before the drift", s.beforeDrift());
+        phase(out, s.swapQuestion() < 0 ? "after the drift" : "from the drift to the swap", s.driftToSwap());
+        phase(out, "after the swap", s.afterSwap());
+    }
+
+    private static void phase(PrintStream out, String name, DemoSummary.Phase p) {
+        if (p.windows() > 0) {
+            out.printf("windows %s (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", name, p.windows(),
+                    100 * p.mapEce(), 100 * p.temperatureEce(), 100 * p.laplaceEce(), 100 * p.laplaceAccuracy());
+        }
+    }
+
+    private static void logLevel(String logger, ch.qos.logback.classic.Level level) {
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger)).setLevel(level);
+    }
+
+    private int driftAt(int questions) {
+        return driftAt == null ? questions / 3 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
+    }
+}

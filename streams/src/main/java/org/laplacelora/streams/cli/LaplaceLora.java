@@ -1,0 +1,61 @@
+package org.laplacelora.streams.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The one command-line app; {@code ./laplace-lora --help} lists its subcommands. */
+@Command(
+        name = "laplace-lora",
+        description = {
+            "Fine-tuned LLaMA-family models with Laplace-LoRA posteriors: calibrated answers, served over Kafka.",
+            ""
+        },
+        subcommands = {
+            GenerateCommand.class,
+            FinetuneCommand.class,
+            FitPosteriorCommand.class,
+            EvaluateCommand.class,
+            ReportCommand.class,
+            ScorerCommand.class,
+            CalibratorCommand.class,
+            RefitterCommand.class,
+            RefitNowCommand.class,
+            PosteriorCommand.class,
+            ProduceCommand.class,
+            DemoCommand.class,
+            TopicsCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class LaplaceLora extends CommandGroup {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line: expected failures print one "error:" line, not a stack trace. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new LaplaceLora());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            PrintWriter err = cmd.getErr();
+            if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+                err.println("error: " + e.getMessage());
+                if (Boolean.getBoolean("laplace.lora.trace")) {
+                    e.printStackTrace(err);
+                }
+                return 1;
+            }
+            throw e;
+        });
+        return cl;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = LaplaceLora.class.getPackage().getImplementationVersion();
+            return new String[] {"laplace-lora " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

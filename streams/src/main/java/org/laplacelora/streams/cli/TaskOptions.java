@@ -1,0 +1,51 @@
+package org.laplacelora.streams.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.laplacelora.model.llama.ModelLoader;
+import org.laplacelora.model.tasks.Dataset;
+import org.laplacelora.model.tasks.EncodedExample;
+import org.laplacelora.model.tasks.Task;
+import org.laplacelora.model.tasks.TaskKind;
+import picocli.CommandLine.Option;
+
+/** --task and --max-length, and reading a dataset file into encoded examples. */
+final class TaskOptions {
+    @Option(names = "--task", required = true, paramLabel = "TASK",
+            description = "winogrande, arc, obqa or boolq (the file is read in that benchmark's official JSONL format).")
+    String task;
+
+    @Option(names = "--max-length", paramLabel = "N", defaultValue = "300",
+            description = "Longest prompt in tokens (the paper's 300; capped at the model's context). Longer prompts "
+                    + "are skipped and counted (BoolQ passages are cut instead). Default: ${DEFAULT-VALUE}.")
+    int maxLength;
+
+    TaskKind kind() {
+        TaskKind k = TaskKind.parse(task);
+        if (k == TaskKind.GENERIC) {
+            throw new IllegalArgumentException("--task generic has no dataset format for training; use winogrande, arc, obqa or boolq");
+        }
+        return k;
+    }
+
+    Task bind(ModelLoader.LoadedModel m) {
+        return Task.of(kind(), m.tokenizer());
+    }
+
+    /** Reads, renders and tokenizes a dataset; reports what was skipped on stderr. */
+    List<EncodedExample> read(Path file, Task t, ModelLoader.LoadedModel m, java.io.PrintWriter err) throws IOException {
+        Dataset d = Dataset.read(t.kind(), file.toString());
+        AtomicInteger tooLong = new AtomicInteger();
+        int limit = Math.min(maxLength, m.llama().config().maxPositions());
+        List<EncodedExample> out = t.encodeAll(d.examples(), m.tokenizer(), limit, tooLong);
+        String skipped = d.skipped().isEmpty() ? "" : ", skipped " + d.skipped();
+        err.printf("%s: %d examples%s%s%n", file, out.size(), skipped,
+                tooLong.get() > 0 ? ", " + tooLong.get() + " prompts over " + limit + " tokens skipped" : "");
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException(file + ": no usable examples");
+        }
+        return out;
+    }
+}

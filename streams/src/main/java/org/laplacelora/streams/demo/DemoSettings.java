@@ -1,0 +1,28 @@
+package org.laplacelora.streams.demo;
+
+import io.soabase.recordbuilder.core.RecordBuilder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.IntFunction;
+import org.laplacelora.model.tasks.Example;
+import org.laplacelora.streams.calibrator.CalibratorSettings;
+import org.laplacelora.streams.refit.RefitterSettings;
+import org.laplacelora.streams.scorer.ScorerSettings;
+
+/**
+ * One demo run: the stream of questions and how it is published, the embedded stack, and the services' settings.
+ *
+ * @param driftAt the first question after the shift (never, when larger than the stream)
+ * @param injectBad malformed records mixed into the stream (each must come out as one dead letter)
+ * @param rate questions per second
+ * @param labelDelay how long after its question each label is published
+ * @param partitions of the data topics
+ * @param dataDir the broker's and registry's data directory; null for a temporary one
+ * @param kafkaPort the broker's port, 0 for any free one
+ * @param registryPort the registry's port, 0 for any free one
+ * @param question the i-th question of the stream (its id must be "q" + i)
+ */
+@RecordBuilder
+public record DemoSettings(int questions, int driftAt, int injectBad, double rate, Duration labelDelay, int partitions, Path dataDir,
+                           int kafkaPort, int registryPort, ScorerSettings scorer, CalibratorSettings calibrator,
+                           RefitterSettings refitter, IntFunction<Example> question) {}

@@ -1,0 +1,110 @@
+package org.laplacelora.streams.kafka;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one topology as a Kafka Streams application with exactly-once processing (v2). A stream thread that
+ * fails is replaced, except on state this version cannot read ({@link StaleStateException}): then the app
+ * stops with that one error, which {@link #awaitStop} reports.
+ */
+public final class StreamsRunner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamsRunner.class);
+    private final KafkaStreams streams;
+    private final String name;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Throwable failure;
+
+    private StreamsRunner(KafkaStreams streams, String name) {
+        this.streams = streams;
+        this.name = name;
+    }
+
+    /**
+     * @param stateDir local state (restored from changelogs when missing or stale)
+     * @param commitInterval how often transactions commit (outputs become visible to read_committed readers)
+     * @param overrides Streams and client settings of this application (they win over the defaults here)
+     */
+    public static StreamsRunner start(Topology topology, KafkaSettings kafka, String applicationId, Path stateDir,
+                                      Duration commitInterval, Map<String, Object> overrides) throws InterruptedException {
+        Properties p = new Properties();
+        p.putAll(kafka.kafka());
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) kafka.replicationFactor());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, (int) commitInterval.toMillis());
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
+        p.putAll(overrides);
+        StreamsRunner runner = new StreamsRunner(new KafkaStreams(topology, p), applicationId);
+        CountDownLatch running = new CountDownLatch(1);
+        runner.streams.setStateListener((now, before) -> {
+            LOG.info("{}: {} -> {}", applicationId, before, now);
+            if (now == KafkaStreams.State.RUNNING) {
+                running.countDown();
+            }
+            if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+                runner.stopped.countDown();
+            }
+        });
+        runner.streams.setUncaughtExceptionHandler(runner::onFailure);
+        runner.streams.start();
+        if (!running.await(120, TimeUnit.SECONDS)) {
+            runner.streams.close(Duration.ofSeconds(5));
+            throw new IllegalStateException(applicationId + " did not reach RUNNING within 120 s (state " + runner.streams.state()
+                    + ")" + (runner.failure == null ? "" : ": " + runner.failure.getMessage()));
+        }
+        return runner;
+    }
+
+    private StreamThreadExceptionResponse onFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof StaleStateException stale) {
+                failure = stale;
+                LOG.error("{}: {}", name, stale.getMessage());
+                return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
+        }
+        LOG.error("{}: stream thread failed; replacing it", name, e);
+        return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    public KafkaStreams streams() {
+        return streams;
+    }
+
+    /**
+     * Waits until the app stops by itself (or the JVM is asked to exit, e.g. Ctrl-C); throws with the reason
+     * when it stopped on a failure.
+     */
+    public void awaitStop() throws InterruptedException {
+        Thread hook = new Thread(stopped::countDown);
+        Runtime.getRuntime().addShutdownHook(hook);
+        stopped.await();
+        if (failure != null) {
+            throw new IllegalStateException(name + " stopped: " + failure.getMessage(), failure);
+        }
+    }
+
+    /** Why the app stopped by itself, or null. */
+    public Throwable failure() {
+        return failure;
+    }
+
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        LOG.info("{} closed", name);
+    }
+}

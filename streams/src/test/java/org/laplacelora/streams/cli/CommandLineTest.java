@@ -1,0 +1,91 @@
+package org.laplacelora.streams.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.laplacelora.model.Fixtures;
+import picocli.CommandLine;
+
+class CommandLineTest {
+    record Run(int exitCode, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = LaplaceLora.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsTheSubcommands() {
+        Run r = run("--help");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("generate", "bench");
+    }
+
+    /** Every command's --help renders without picocli's format warnings (a stray % in a description). */
+    @Test
+    void everyHelpRendersCleanly() {
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(LaplaceLora.commandLine()));
+            int rendered = 0;
+            while (!todo.isEmpty()) {
+                CommandLine c = todo.pop();
+                assertThat(c.getUsageMessage()).as(c.getCommandName()).isNotBlank();
+                rendered++;
+                todo.addAll(c.getSubcommands().values());
+            }
+            assertThat(rendered).isGreaterThan(20);
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+    }
+
+    @Test
+    void generatePrintsTheModelsKnownGreedyOpening() {
+        String expected = Fixtures.json("stories260K/greedy.json").get("cases").get(0).get("text").asText();
+        Run r = run("generate", "--model", Fixtures.stories260kBin().toString(), "--tokenizer", Fixtures.tok512().toString(),
+                "--max-tokens", "40");
+        assertThat(r.err()).isEmpty();
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out().strip()).isEqualTo(expected);
+    }
+
+    @Test
+    void generateFromAHuggingFaceDirectoryFindsItsTokenizer() {
+        Run r = run("generate", "--model", Fixtures.path("stories260K/hf").toString(), "--prompt", "Once upon a time",
+                "--max-tokens", "36");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out().strip()).startsWith("Once upon a time, there was a little girl named Lily.");
+    }
+
+    @Test
+    void benchForwardPrintsATableOfTokensPerSecond() {
+        Run r = run("bench", "forward", "--model", Fixtures.stories260kBin().toString(), "--tokenizer",
+                Fixtures.tok512().toString(), "--batch-sizes", "1,2", "--seq-len", "16", "--warmup", "0", "--repeats", "1");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("| batch | tokens/batch | median ms/batch | tokens/s |").contains("| 1 | 16 |").contains("| 2 | 32 |");
+    }
+
+    @Test
+    void expectedFailuresPrintOneErrorLine() {
+        Run missing = run("generate", "--model", "no/such/model.bin");
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err()).startsWith("error: no/such/model.bin: model not found");
+        Run noTokenizer = run("generate", "--model", Fixtures.stories260kBin().toString());
+        assertThat(noTokenizer.exitCode()).isEqualTo(1);
+        assertThat(noTokenizer.err()).contains("needs its tokenizer");
+        Run badDevice = run("generate", "--model", Fixtures.stories260kBin().toString(), "--tokenizer",
+                Fixtures.tok512().toString(), "--device", "tpu");
+        assertThat(badDevice.err()).contains("--device must be auto, cpu, gpu or gpu:N");
+    }
+}
