@@ -93,25 +93,22 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
 
     @Override
     public int register(String subject, Schema schema) throws IOException {
-        String key = cacheKey(subject, schema);
-        Integer cached = idsBySubjectAndSchema.get(key);
-        if (cached != null) {
-            return cached;
-        }
-        int id = call("POST", "/subjects/" + encode(subject) + "/versions", body(schema)).get("id").asInt();
-        idsBySubjectAndSchema.put(key, id);
-        schemasById.putIfAbsent(id, schema);
-        return id;
+        return cachedId(subject, schema, "/subjects/" + encode(subject) + "/versions");
     }
 
     @Override
     public int lookup(String subject, Schema schema) throws IOException {
+        return cachedId(subject, schema, "/subjects/" + encode(subject));
+    }
+
+    /** Registering and looking up both answer an id for (subject, schema), which never changes once given. */
+    private int cachedId(String subject, Schema schema, String path) throws IOException {
         String key = cacheKey(subject, schema);
         Integer cached = idsBySubjectAndSchema.get(key);
         if (cached != null) {
             return cached;
         }
-        int id = call("POST", "/subjects/" + encode(subject), body(schema)).get("id").asInt();
+        int id = call("POST", path, body(schema)).get("id").asInt();
         idsBySubjectAndSchema.put(key, id);
         schemasById.putIfAbsent(id, schema);
         return id;

@@ -7,10 +7,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** What every command shares: --help and --version, options in declaration order, and picocli's writers (tests capture them). */
-@Command(mixinStandardHelpOptions = true, sortOptions = false, versionProvider = LaplaceLora.Version.class)
+@Command(mixinStandardHelpOptions = true, sortOptions = false, versionProvider = LaplaceLora.Version.class,
+        resourceBundle = "org.laplacelora.streams.cli.Help")
 abstract class AppCommand implements Callable<Integer> {
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     PrintWriter out() {
         return spec.commandLine().getOut();

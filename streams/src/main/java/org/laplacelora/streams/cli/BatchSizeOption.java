@@ -4,8 +4,7 @@ import picocli.CommandLine.Option;
 
 /** --batch-size: examples per forward pass. */
 final class BatchSizeOption {
-    @Option(names = "--batch-size", paramLabel = "B", description = "Examples per forward pass. Default: ${DEFAULT-VALUE}.")
-    int batchSize;
+    @Option(names = "--batch-size", paramLabel = "B") int batchSize;
 
     BatchSizeOption(int defaultBatchSize) {
         this.batchSize = defaultBatchSize;

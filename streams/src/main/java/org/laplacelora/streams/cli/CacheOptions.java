@@ -8,9 +8,7 @@ import picocli.CommandLine.Option;
 
 /** --cache-dir: where the demo's generated model, adapter and posterior are kept. */
 final class CacheOptions {
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Where the generated model, adapter and posterior are cached. "
-            + "Default: $XDG_CACHE_HOME/laplace-lora or ~/.cache/laplace-lora.")
-    Path cacheDir;
+    @Option(names = "--cache-dir", paramLabel = "DIR") Path cacheDir;
 
     Path root() {
         if (cacheDir != null) {

@@ -5,19 +5,11 @@ import org.laplacelora.streams.kafka.KafkaSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "calibrator",
-        description = {"Runs the calibrator: joins predictions with labels (any order), publishes running, per-posterior-version "
-                + "and windowed calibration of Laplace-LoRA, temperature-scaled MAP and MAP, labelled outcomes, and drift events. "
-                + "Runs until interrupted (Ctrl-C)."})
+@Command(name = "calibrator")
 final class CalibratorCommand extends AppCommand {
-    @Mixin
-    KafkaOptions kafkaOptions;
-
-    @Mixin
-    CalibratorOptions calibrator;
-
-    @Mixin
-    AppOptions app = new AppOptions("laplace-lora-calibrator");
+    @Mixin KafkaOptions kafkaOptions;
+    @Mixin CalibratorOptions calibrator;
+    @Mixin AppOptions app = new AppOptions("laplace-lora-calibrator");
 
     @Override
     public Integer call() throws Exception {

@@ -31,91 +31,36 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo",
-        description = {"The whole pipeline on this machine: an embedded Kafka broker and schema registry, the scorer, the "
-                + "calibrator and the refitter; questions replayed with delayed labels, a shift in their distribution at --drift-at, "
-                + "a live table of windowed accuracy / ECE / NLL for MAP, temperature scaling and Laplace-LoRA, and a summary at "
-                + "the end. After the drift the calibrator's detectors fire, the refitter re-fits the posterior on the new "
-                + "labelled questions and publishes a new version, and the scorer swaps it in: watch the Laplace-LoRA ECE and the "
-                + "posterior version column.",
-            "Without model arguments it needs nothing downloaded: it generates a two-choice task, builds a tiny LLaMA from a "
-                    + "fixed seed, fine-tunes a LoRA and fits its posterior on first run (cached in --cache-dir). Before the "
-                    + "drift the fine-tuned model answers well; after it, the settings of the sentences are new words and the "
-                    + "rule is reversed, so the model is confidently wrong.",
-            "With --model, --task and --dataset it streams that dataset through your adapter and posterior instead (the "
-                    + "drift then rotates the labels: concept drift).",
-            "The components log warnings only and Kafka errors only; LAPLACE_LORA_LOG=INFO shows what each of them does and Kafka's warnings."})
+@Command(name = "demo")
 final class DemoCommand extends AppCommand {
     private static final int DEFAULT_QUESTIONS = 1200;
 
-    @Option(names = "--model", paramLabel = "M", description = "A model (HF directory or llama2.c .bin) instead of the generated one.")
-    Path model;
-
+    @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
+    @Option(names = "--adapter", paramLabel = "DIR", descriptionKey = "demo.adapter") Path adapter;
+    @Option(names = "--posterior", paramLabel = "FILE") Path posterior;
+    @Option(names = "--task", paramLabel = "TASK") String task;
+    @Option(names = "--dataset", paramLabel = "FILE") String dataset;
+    @Option(names = "--questions", paramLabel = "N") Integer questions;
+    @Option(names = "--drift-at", paramLabel = "K") Integer driftAt;
+    @Mixin PublishOptions publish = new PublishOptions(40, 500);
+    @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
+    @Option(names = "--window-size", defaultValue = "50", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
+    @Mixin PartitionsOption partitions;
+    @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
+    @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT") int kafkaPort;
+    @Option(names = "--registry-port", defaultValue = "0", paramLabel = "PORT") int registryPort;
+    @Mixin CacheOptions cache;
+    @Mixin SeedOption seed = new SeedOption(11);
 
-    @Option(names = "--adapter", paramLabel = "DIR", description = "With --model: its adapter (finetune).") Path adapter;
-
-    @Option(names = "--posterior", paramLabel = "FILE", description = "With --model: its posterior (fit-posterior).") Path posterior;
-
-    @Option(names = "--task", paramLabel = "TASK", description = "With --model: winogrande, arc, obqa or boolq.") String task;
-
-    @Option(names = "--dataset", paramLabel = "FILE", description = "With --model: the questions to stream (official JSONL).") String dataset;
-
-    @Option(names = "--questions", paramLabel = "N",
-            description = "Valid questions to publish. Default: 1200 (with --dataset: at most its size).")
-    Integer questions;
-
-    @Option(names = "--drift-at", paramLabel = "K", description = "The question at which the distribution shifts (default: a third of the way, so that the refitted posterior has room to show; -1: never).")
-    Integer driftAt;
-
-    @Option(names = "--inject-bad", defaultValue = "0", paramLabel = "B",
-            description = "Also publish B malformed records (each must come out as exactly one dead letter). Default: ${DEFAULT-VALUE}.")
-    int injectBad;
-
-    @Option(names = "--summary-json", paramLabel = "OUT", description = "Write the summary as JSON.") Path summaryJson;
-
-    @Option(names = "--rate", defaultValue = "40", paramLabel = "Q/S", description = "Questions per second. Default: ${DEFAULT-VALUE}.")
-    double rate;
-
-    @Option(names = "--label-delay-ms", defaultValue = "500", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.") long labelDelayMs;
-
-    @Option(names = "--window-size", defaultValue = "50", paramLabel = "N", description = "Labelled outcomes per window. Default: ${DEFAULT-VALUE}.")
-    int windowSize;
-
-    @Option(names = "--partitions", defaultValue = "2", paramLabel = "N", description = "Partitions of the data topics. Default: ${DEFAULT-VALUE}.")
-    int partitions;
-
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the embedded broker and registry keep their data (default: a temporary directory, deleted).")
-    Path dataDir;
-
-    @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded broker port (0: any free one).") int kafkaPort;
-
-    @Option(names = "--registry-port", defaultValue = "0", paramLabel = "PORT", description = "Embedded registry port (0: any free one).")
-    int registryPort;
-
-    @Mixin
-    CacheOptions cache;
-
-    @Mixin
-    SeedOption seed = new SeedOption(11);
-
-    @ArgGroup(validate = false, heading = "Refitter (defaults tuned for the demo's pace):%n")
-    DemoRefit refit = new DemoRefit();
+    @ArgGroup(validate = false, heading = "Refitter (defaults tuned for the demo's pace):%n") DemoRefit refit = new DemoRefit();
 
     /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
     static final class DemoRefit {
-        @Option(names = "--refit-min-examples", defaultValue = "100", paramLabel = "N",
-                description = "Labelled questions since the drift before a refit. Default: ${DEFAULT-VALUE}.")
-        int minExamples = 100;
-
-        @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.")
-        long debounceMs = 1000;
-
-        @Option(names = "--refit-cooldown-s", defaultValue = "20", paramLabel = "S", description = "Default: ${DEFAULT-VALUE}.")
-        long cooldownS = 20;
-
-        @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS", description = "Default: ${DEFAULT-VALUE}.")
-        double gateMargin = 0.01;
+        @Option(names = "--refit-min-examples", defaultValue = "100", paramLabel = "N") int minExamples = 100;
+        @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS") long debounceMs = 1000;
+        @Option(names = "--refit-cooldown-s", defaultValue = "20", paramLabel = "S") long cooldownS = 20;
+        @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         RefitterSettings settings() {
             RefitterSettings d = RefitterSettings.defaults();
@@ -173,8 +118,8 @@ final class DemoCommand extends AppCommand {
         DemoSummary summary;
         try (scorer; refitterModel) {
             ScorerSettings scoring = ScorerSettings.defaults();
-            DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).driftAt(driftAt(questions)).injectBad(injectBad)
-                    .rate(rate).labelDelay(Duration.ofMillis(labelDelayMs)).partitions(partitions).dataDir(dataDir)
+            DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).driftAt(driftAt(questions)).injectBad(publish.injectBad)
+                    .rate(publish.rate).labelDelay(publish.labelDelay()).partitions(partitions.partitions).dataDir(dataDir)
                     .kafkaPort(kafkaPort).registryPort(registryPort)
                     .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
                     .calibrator(CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(windowSize))
@@ -188,7 +133,7 @@ final class DemoCommand extends AppCommand {
             out.println("summary written to " + summaryJson);
         }
         return summary.duplicatePredictions == 0 && summary.predictions == summary.questionsPublished
-                && summary.deadLetters == injectBad ? 0 : 1;
+                && summary.deadLetters == publish.injectBad ? 0 : 1;
     }
 
     private static void printSummary(PrintStream out, DemoSummary s) {

@@ -29,56 +29,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "evaluate",
-        description = {"Evaluates MAP, temperature scaling, last-layer Laplace and Laplace-LoRA on a test file and prints "
-                + "accuracy, ECE (10 equal-width bins on the top-1 confidence) and NLL in the paper's units.",
-            "With --val, the prior precisions and the temperature are re-tuned on that file first."})
+@Command(name = "evaluate")
 final class EvaluateCommand extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    TaskOptions taskOptions;
-
-    @Mixin
-    AdapterOptions adapterOptions;
-
-    @Option(names = "--posterior", required = true, paramLabel = "FILE", description = "A posterior written by fit-posterior.")
-    Path posteriorFile;
-
-    @Option(names = "--test", required = true, paramLabel = "FILE", description = "Test file (official JSONL of the task).")
-    Path test;
-
-    @Option(names = "--val", paramLabel = "FILE", description = "Re-tune λ (Laplace-LoRA, last-layer) for the chosen --link, and the temperature, on this file.")
-    Path val;
-
-    @Option(names = "--json", paramLabel = "OUT", description = "Write {\"methods\": {...}} with accuracy, ece, nll, brier, n (fractions, nats).")
-    Path json;
-
-    @Option(names = "--predictions-out", paramLabel = "FILE.jsonl",
-            description = "One line per question: id, label and the probability vectors map, temperature, llla, laplace.")
-    Path predictionsOut;
-
-    @Option(names = "--prior-precision", paramLabel = "X", description = "Use this λ for Laplace-LoRA instead of the posterior's.")
-    Double priorPrecision;
-
-    @Mixin
-    LinkOptions link = new LinkOptions(Links.EVALUATION_SAMPLES);
-
-    @Mixin
-    BatchSizeOption batch = new BatchSizeOption(8);
-
-    @Mixin
-    SeedOption seed = new SeedOption(0);
-
+    @Mixin PosteriorOptions posteriorOptions;
+    @Mixin TaskOptions taskOptions;
+    @Option(names = "--test", required = true, paramLabel = "FILE") Path test;
+    @Option(names = "--val", paramLabel = "FILE") Path val;
+    @Option(names = "--json", paramLabel = "OUT") Path json;
+    @Option(names = "--predictions-out", paramLabel = "FILE.jsonl") Path predictionsOut;
+    @Option(names = "--prior-precision", paramLabel = "X") Double priorPrecision;
+    @Mixin LinkOptions link = new LinkOptions(Links.EVALUATION_SAMPLES);
+    @Mixin BatchSizeOption batch = new BatchSizeOption(8);
+    @Mixin SeedOption seed = new SeedOption(0);
 
     @Override
     public Integer call() throws Exception {
         PrintWriter err = err();
         PrintWriter out = out();
-        LaplacePosterior posterior = LaplacePosterior.load(posteriorFile);
+        LaplacePosterior posterior = posteriorOptions.load();
         LinearisedPredictive predictive = link.predictive(seed.seed);
-        try (AdapterOptions.Adapted m = adapterOptions.load(modelOptions)) {
+        try (AdaptedModelOptions.Adapted m = posteriorOptions.adapted.load()) {
             Task task = taskOptions.bind(m.model());
             new LaplacePredictor(m.model().llama(), m.adapter(), posterior, predictive).requireAnswers(task.answerIds());
             if (val != null) {
@@ -118,7 +88,7 @@ final class EvaluateCommand extends AppCommand {
     }
 
     /** λ of both Laplace methods for the link the evaluation uses, and the temperature, on the validation file. */
-    private LaplacePosterior retune(LaplacePosterior posterior, AdapterOptions.Adapted m, Task task, LinearisedPredictive predictive,
+    private LaplacePosterior retune(LaplacePosterior posterior, AdaptedModelOptions.Adapted m, Task task, LinearisedPredictive predictive,
                                     List<EncodedExample> valSet) {
         ValidationSet v = ValidationSet.compute(m.model().llama(), m.adapter(), task.answerIds(), valSet, m.padId(), batch.batchSize,
                 List.of(posterior), n -> {});
@@ -154,7 +124,7 @@ final class EvaluateCommand extends AppCommand {
         settings.put("tau", posterior.prior().tau());
         settings.put("last_layer_lambda", posterior.lastLayerPrior().lambda());
         settings.put("temperature", posterior.temperature());
-        settings.put("posterior", posteriorFile.toString());
+        settings.put("posterior", posteriorOptions.posterior.toString());
         settings.put("test_file", test.toString());
         mapper.writeValue(json.toFile(), root);
     }

@@ -21,64 +21,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "finetune",
-        description = {"MAP fine-tuning of a LoRA adapter on a task's training file: cross-entropy of the answer logits, "
-                + "AdamW with linear decay, as the paper (defaults: lr 5e-5, weight decay 0, batch 4, 10000 steps, "
-                + "r 8, alpha 16, dropout 0.1 on q_proj, v_proj, lm_head).",
-            "Writes a PEFT adapter (adapter_config.json, adapter_model.safetensors) and training.json to --out."})
+@Command(name = "finetune")
 final class FinetuneCommand extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    TaskOptions taskOptions;
-
-    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file (official JSONL of the task); FILE[:80%%] takes the first 80%% of its rows.")
-    Path train;
-
-    @Option(names = "--out", required = true, paramLabel = "ADAPTER_DIR", description = "Where to write the adapter.")
-    Path out;
+    @Mixin ModelOptions modelOptions;
+    @Mixin TaskOptions taskOptions;
+    @Option(names = "--train", required = true, paramLabel = "FILE") Path train;
+    @Option(names = "--out", required = true, paramLabel = "ADAPTER_DIR") Path out;
 
     static final class Length {
-        @Option(names = "--steps", paramLabel = "N", description = "Optimiser steps (default 10000, the paper's).")
-        Integer steps;
-
-        @Option(names = "--epochs", paramLabel = "E", description = "Passes over the training file instead of --steps.")
-        Integer epochs;
+        @Option(names = "--steps", paramLabel = "N") Integer steps;
+        @Option(names = "--epochs", paramLabel = "E") Integer epochs;
     }
 
-    @ArgGroup(exclusive = true)
-    Length length = new Length();
+    @ArgGroup(exclusive = true) Length length = new Length();
 
-    @Option(names = "--lr", paramLabel = "X", defaultValue = "5e-5", description = "Peak learning rate. Default: ${DEFAULT-VALUE}.")
-    double lr;
-
-    @Mixin
-    BatchSizeOption batch = new BatchSizeOption(4);
-
-    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0", description = "AdamW's decoupled decay. Default: ${DEFAULT-VALUE}.")
-    double weightDecay;
-
-    @Mixin
-    SeedOption seed = new SeedOption(21);
-
-    @Option(names = "--rank", paramLabel = "R", defaultValue = "8", description = "LoRA rank. Default: ${DEFAULT-VALUE}.")
-    int rank;
-
-    @Option(names = "--alpha", paramLabel = "A", defaultValue = "16", description = "LoRA alpha (scale alpha/r). Default: ${DEFAULT-VALUE}.")
-    double alpha;
-
-    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1", description = "LoRA dropout (training only). Default: ${DEFAULT-VALUE}.")
-    double dropout;
-
-    @Option(names = "--targets", split = ",", paramLabel = "M,M,...", defaultValue = "q_proj,v_proj," + Llama.LM_HEAD,
-            description = "Adapted modules. Default: ${DEFAULT-VALUE}.")
-    List<String> targets;
-
-    @Option(names = "--checkpoint-every", paramLabel = "K", defaultValue = "0",
-            description = "Also write the adapter to ADAPTER_DIR/checkpoint-<step> every K steps (0: never).")
-    int checkpointEvery;
-
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "5e-5") double lr;
+    @Mixin BatchSizeOption batch = new BatchSizeOption(4);
+    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "0") double weightDecay;
+    @Mixin SeedOption seed = new SeedOption(21);
+    @Option(names = "--rank", paramLabel = "R", defaultValue = "8") int rank;
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "16") double alpha;
+    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1") double dropout;
+    @Option(names = "--targets", split = ",", paramLabel = "M,M,...", defaultValue = "q_proj,v_proj," + Llama.LM_HEAD) List<String> targets;
+    @Option(names = "--checkpoint-every", paramLabel = "K", defaultValue = "0") int checkpointEvery;
 
     @Override
     public Integer call() throws Exception {

@@ -24,63 +24,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "fit-posterior",
-        description = {"Fits a Kronecker-factored Laplace posterior over a LoRA adapter's weights and tunes its prior.",
-            "Without --val: prior precision by the evidence of the training data (the paper's Algorithm 2), convention "
-                    + "reduce unless given. With --val: prior precision (and, for the paper's token-summed factors, a "
-                    + "curvature scale) by validation log-likelihood under the predictive (Algorithm 3); every convention "
-                    + "is tried unless one is given and the best-calibrated one is kept; the temperature-scaling baseline "
-                    + "is fitted on the same data.",
-            "Writes one safetensors file with the factors, the hyperparameters and the tuning report."})
+@Command(name = "fit-posterior")
 final class FitPosteriorCommand extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    TaskOptions taskOptions;
-
-    @Mixin
-    AdapterOptions adapterOptions;
-
-    @Option(names = "--train", required = true, paramLabel = "FILE", description = "Training file: the data the curvature sums over (FILE[:80%%] for a slice).")
-    Path train;
-
-    @Option(names = "--val", paramLabel = "FILE", description = "Validation file for tuning (switches to the validation protocol); FILE[80%%:] for the rest of a training file.")
-    Path val;
-
-    @Option(names = "--out", required = true, paramLabel = "POSTERIOR_FILE", description = "Where to write the posterior (.safetensors).")
-    Path out;
-
-    @Option(names = "--convention", paramLabel = "C", defaultValue = "auto",
-            description = "K-FAC convention: auto, paper, expand, reduce or last (auto: all with --val, reduce without). Default: ${DEFAULT-VALUE}.")
-    String convention;
-
-    @Option(names = "--fisher", paramLabel = "F", defaultValue = "exact",
-            description = "exact (all classes, weighted by the prediction) or sampled (one label per example). Default: ${DEFAULT-VALUE}.")
-    String fisher;
-
-    @Option(names = "--factor-rank", paramLabel = "K", defaultValue = "10",
-            description = "Rank k of the low-rank sketch of each large Kronecker factor (Algorithm 1); sides ≤ k are exact. Default: ${DEFAULT-VALUE}.")
-    int factorRank;
-
-    @Option(names = "--curvature-scale", paramLabel = "auto|X", defaultValue = "auto",
-            description = "τ in precision = τ·H + λ·I: a number fixes it; auto tunes it with λ on --val for the paper's "
-                    + "convention (whose factors over-count) and uses 1 otherwise. Default: ${DEFAULT-VALUE}.")
-    String curvatureScale;
-
-    @Option(names = "--per-module-prior", description = "One prior precision per adapted module (evidence protocol).")
-    boolean perModule;
-
-    @Mixin
-    BatchSizeOption batch = new BatchSizeOption(8);
-
-    @Option(names = "--tuning-samples", paramLabel = "N",
-            description = "Monte Carlo samples per validation question when tuning with C > 2 (C = 2 is exact). Default: ${DEFAULT-VALUE}.")
-    int tuningSamples = Links.TUNING_SAMPLES;
-
-    @Mixin
-    SeedOption seed = new SeedOption(0);
-
+    @Mixin AdaptedModelOptions adapted;
+    @Mixin TaskOptions taskOptions;
+    @Option(names = "--train", required = true, paramLabel = "FILE", descriptionKey = "fitposterior.train") Path train;
+    @Option(names = "--val", paramLabel = "FILE", descriptionKey = "fitposterior.val") Path val;
+    @Option(names = "--out", required = true, paramLabel = "POSTERIOR_FILE", descriptionKey = "fitposterior.out") Path out;
+    @Option(names = "--convention", paramLabel = "C", defaultValue = "auto") String convention;
+    @Option(names = "--fisher", paramLabel = "F", defaultValue = "exact") String fisher;
+    @Option(names = "--factor-rank", paramLabel = "K", defaultValue = "10") int factorRank;
+    @Option(names = "--curvature-scale", paramLabel = "auto|X", defaultValue = "auto") String curvatureScale;
+    @Option(names = "--per-module-prior") boolean perModule;
+    @Mixin BatchSizeOption batch = new BatchSizeOption(8);
+    @Option(names = "--tuning-samples", paramLabel = "N") int tuningSamples = Links.TUNING_SAMPLES;
+    @Mixin SeedOption seed = new SeedOption(0);
 
     @Override
     public Integer call() throws Exception {
@@ -92,7 +50,7 @@ final class FitPosteriorCommand extends AppCommand {
         FitSettings settings = new FitSettings(conventions, FisherType.valueOf(fisher.trim().toUpperCase(Locale.ROOT)), factorRank,
                 batch.batchSize, perModule, tuningSamples, curvatureScale.equals("auto") ? Double.NaN : Double.parseDouble(curvatureScale),
                 seed.seed);
-        try (AdapterOptions.Adapted m = adapterOptions.load(modelOptions)) {
+        try (AdaptedModelOptions.Adapted m = adapted.load()) {
             Task task = taskOptions.bind(m.model());
             List<EncodedExample> trainSet = taskOptions.read(train, task, m.model(), err);
             List<EncodedExample> valSet = val == null ? null : taskOptions.read(val, task, m.model(), err);

@@ -19,34 +19,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "forward",
-        description = {"Tokens per second of the forward pass at several batch sizes (random token ids, full sequences).",
-            "Each batch size is timed after warm-up; the table shows the median of the timed repetitions."})
+@Command(name = "forward")
 final class ForwardBench extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Option(names = "--batch-sizes", split = ",", paramLabel = "B,B,...", defaultValue = "1,8,32",
-            description = "Batch sizes to time. Default: ${DEFAULT-VALUE}.")
-    int[] batchSizes;
-
-    @Option(names = "--seq-len", paramLabel = "T", defaultValue = "128",
-            description = "Tokens per sequence (capped at the model's context). Default: ${DEFAULT-VALUE}.")
-    int seqLen;
-
-    @Option(names = "--logits", paramLabel = "last|all", defaultValue = "last",
-            description = "LM head on the last position only (classification, scoring) or on every position. Default: ${DEFAULT-VALUE}.")
-    String logits;
-
-    @Option(names = "--lora", description = "Run with a fresh LoRA adapter on q_proj, v_proj and lm_head (r 8), as the scorer does.")
-    boolean lora;
-
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2", description = "Untimed runs per batch size. Default: ${DEFAULT-VALUE}.")
-    int warmup;
-
-    @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", description = "Timed runs per batch size. Default: ${DEFAULT-VALUE}.")
-    int repeats;
-
+    @Mixin ModelOptions modelOptions;
+    @Option(names = "--batch-sizes", split = ",", paramLabel = "B,B,...", defaultValue = "1,8,32") int[] batchSizes;
+    @Option(names = "--seq-len", paramLabel = "T", defaultValue = "128") int seqLen;
+    @Option(names = "--logits", paramLabel = "last|all", defaultValue = "last") String logits;
+    @Option(names = "--lora") boolean lora;
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "2") int warmup;
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "5") int repeats;
 
     @Override
     public Integer call() throws Exception {

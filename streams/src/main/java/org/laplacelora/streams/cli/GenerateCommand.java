@@ -12,30 +12,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "generate",
-        description = "Generates text from a prompt (greedy unless --temperature is given) and prints it, prompt included.")
+@Command(name = "generate")
 final class GenerateCommand extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "",
-            description = "Text to continue. Default: empty (the model starts from BOS).")
-    String prompt;
-
-    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256",
-            description = "Tokens to generate at most (stops early at BOS/EOS or the context). Default: ${DEFAULT-VALUE}.")
-    int maxTokens;
-
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0",
-            description = "Sampling temperature; 0 is greedy. Default: ${DEFAULT-VALUE}.")
-    double temperature;
-
-    @Mixin
-    SeedOption seed = new SeedOption(0);
-
-    @Option(names = "--adapter", paramLabel = "DIR", description = "A PEFT LoRA adapter directory to apply.")
-    java.nio.file.Path adapter;
-
+    @Mixin ModelOptions modelOptions;
+    @Option(names = "--prompt", paramLabel = "TEXT", defaultValue = "") String prompt;
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "256") int maxTokens;
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0") double temperature;
+    @Mixin SeedOption seed = new SeedOption(0);
+    @Option(names = "--adapter", paramLabel = "DIR", descriptionKey = "generate.adapter") java.nio.file.Path adapter;
 
     @Override
     public Integer call() throws Exception {

@@ -8,12 +8,8 @@ import picocli.CommandLine.Option;
 
 /** --link and --samples: how the predictive's E[softmax] is computed. */
 final class LinkOptions {
-    @Option(names = "--link", paramLabel = "mc|probit|binary",
-            description = "Link approximation of the predictive (binary: exact, two classes only). Default: ${DEFAULT-VALUE}.")
-    String link = Links.DEFAULT.id();
-
-    @Mixin
-    SamplesOption samples;
+    @Option(names = "--link", paramLabel = "mc|probit|binary") String link = Links.DEFAULT.id();
+    @Mixin SamplesOption samples;
 
     LinkOptions(int defaultSamples) {
         this.samples = new SamplesOption(defaultSamples);

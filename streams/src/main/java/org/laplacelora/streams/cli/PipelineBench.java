@@ -13,33 +13,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "pipeline",
-        description = {"Questions per second through Kafka (embedded broker, exactly once, one partition) against the bare "
-                + "model at the same batch size, and labelled outcomes per second through the calibrator alone. Uses the "
-                + "demo's model, adapter and posterior (built on first use)."})
+@Command(name = "pipeline")
 final class PipelineBench extends AppCommand {
     private static final ScorerSettings DEFAULTS = ScorerSettings.defaults();
 
-    @Option(names = "--questions", defaultValue = "2000", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.") int questions;
-
-    @Option(names = "--batch", defaultValue = "32", paramLabel = "B", description = "Micro-batch size of both. Default: ${DEFAULT-VALUE}.")
-    int batch;
-
-    @Mixin
-    SamplesOption samples = new SamplesOption(Links.SERVING_SAMPLES);
-
-    @Option(names = "--commit-interval-ms", paramLabel = "MS",
-            description = "How often the transactions commit (outputs become visible then): latency against throughput. "
-                    + "Default: ${DEFAULT-VALUE}, as the scorer and calibrator run.")
-    long commitIntervalMs = DEFAULTS.commitInterval().toMillis();
-
-    @Option(names = "--score-ahead", paramLabel = "N",
-            description = "Micro-batches the scorer scores on its own thread while the stream thread polls and commits "
-                    + "(0: on the stream thread). Default: ${DEFAULT-VALUE}, as the scorer runs.")
-    int scoreAhead = DEFAULTS.batching().scoreAhead();
-
-    @Mixin
-    CacheOptions cache;
+    @Option(names = "--questions", defaultValue = "2000", paramLabel = "N", descriptionKey = "pipeline.questions") int questions;
+    @Option(names = "--batch", defaultValue = "32", paramLabel = "B") int batch;
+    @Mixin SamplesOption samples = new SamplesOption(Links.SERVING_SAMPLES);
+    @Option(names = "--commit-interval-ms", paramLabel = "MS") long commitIntervalMs = DEFAULTS.commitInterval().toMillis();
+    @Option(names = "--score-ahead", paramLabel = "N") int scoreAhead = DEFAULTS.batching().scoreAhead();
+    @Mixin CacheOptions cache;
 
     @Override
     public Integer call() throws Exception {

@@ -17,21 +17,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "posterior",
-        description = "The posterior versions on the posteriors topic: list them, or roll back to one.",
-        subcommands = {PosteriorCommand.ListVersions.class, PosteriorCommand.Rollback.class})
+@Command(name = "posterior", subcommands = {PosteriorCommand.ListVersions.class, PosteriorCommand.Rollback.class})
 final class PosteriorCommand extends CommandGroup {
-    @Command(name = "list",
-            description = "Lists the versions kept on the posteriors topic, with what triggered each, its held-out calibration "
-                    + "before and after, and whether its chunks assemble and match its sha256 (scorers serve the newest valid one).")
+    @Command(name = "list")
     static final class ListVersions extends AppCommand {
-        @Mixin
-        KafkaOptions kafkaOptions;
-
-        @Option(names = "--json", description = "Print JSON instead of a table.")
-        boolean json;
-
-
+        @Mixin KafkaOptions kafkaOptions;
+        @Option(names = "--json", descriptionKey = "posterior.json") boolean json;
 
         @Override
         public Integer call() throws Exception {
@@ -93,17 +84,10 @@ final class PosteriorCommand extends CommandGroup {
         }
     }
 
-    @Command(name = "rollback",
-            description = {"Asks the refitter to serve VERSION's posterior again: it republishes that file as a new version, "
-                    + "which every scorer swaps in. Version 0 is the file the refitter started with."})
+    @Command(name = "rollback")
     static final class Rollback extends AppCommand {
-        @Mixin
-        KafkaOptions kafkaOptions;
-
-        @Parameters(paramLabel = "VERSION", description = "A version from 'posterior list', or 0.")
-        long version;
-
-
+        @Mixin KafkaOptions kafkaOptions;
+        @Parameters(paramLabel = "VERSION", descriptionKey = "posterior.parameter-version") long version;
 
         @Override
         public Integer call() throws Exception {

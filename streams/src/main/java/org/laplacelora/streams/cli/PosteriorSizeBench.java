@@ -8,28 +8,14 @@ import org.laplacelora.model.laplace.posterior.RandomPosterior;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "posterior-size",
-        description = {"Size on disk of a Laplace-LoRA posterior for given model shapes, built from random factors (no model "
-                + "needed). Defaults: LLaMA2-7B (32 layers, d 4096, q and v plus the LM head, r 8, k 10, C 4)."})
+@Command(name = "posterior-size")
 final class PosteriorSizeBench extends AppCommand {
-    @Option(names = "--layers", defaultValue = "32", paramLabel = "L", description = "Transformer layers. Default: ${DEFAULT-VALUE}.")
-    int layers;
-
-    @Option(names = "--hidden", defaultValue = "4096", paramLabel = "D", description = "Model width d. Default: ${DEFAULT-VALUE}.")
-    int hidden;
-
-    @Option(names = "--kv-dim", defaultValue = "4096", paramLabel = "N",
-            description = "v_proj output width (d for LLaMA2-7B; smaller with GQA). Default: ${DEFAULT-VALUE}.")
-    int kvDim;
-
-    @Option(names = "--rank", defaultValue = "8", paramLabel = "R", description = "LoRA rank r. Default: ${DEFAULT-VALUE}.") int rank;
-
-    @Option(names = "--factor-rank", defaultValue = "10", paramLabel = "K",
-            description = "Sketch rank k of the large factors. Default: ${DEFAULT-VALUE}.") int factorRank;
-
-    @Option(names = "--classes", defaultValue = "4", paramLabel = "C", description = "Answer classes C. Default: ${DEFAULT-VALUE}.")
-    int classes;
-
+    @Option(names = "--layers", defaultValue = "32", paramLabel = "L") int layers;
+    @Option(names = "--hidden", defaultValue = "4096", paramLabel = "D") int hidden;
+    @Option(names = "--kv-dim", defaultValue = "4096", paramLabel = "N") int kvDim;
+    @Option(names = "--rank", defaultValue = "8", paramLabel = "R", descriptionKey = "posteriorsize.rank") int rank;
+    @Option(names = "--factor-rank", defaultValue = "10", paramLabel = "K", descriptionKey = "posteriorsize.factor-rank") int factorRank;
+    @Option(names = "--classes", defaultValue = "4", paramLabel = "C") int classes;
 
     @Override
     public Integer call() throws Exception {

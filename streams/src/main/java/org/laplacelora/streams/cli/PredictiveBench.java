@@ -21,43 +21,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "predictive",
-        description = {"Per-question cost of MAP, last-layer Laplace and Laplace-LoRA predictions at several batch sizes, "
-                + "and the time to fit the curvature, on questions of a dataset file.",
-            "MAP is a forward pass; last-layer Laplace is the predictor's last-layer path (closed-form head Jacobians, no "
-                    + "backward pass); Laplace-LoRA is what the scorer runs (C − 1 backward passes, the projection onto the "
-                    + "factor eigenbases, every method's link). All include the link."})
+@Command(name = "predictive")
 final class PredictiveBench extends AppCommand {
-    @Mixin
-    ModelOptions modelOptions;
-
-    @Mixin
-    TaskOptions taskOptions;
-
-    @Mixin
-    AdapterOptions adapterOptions;
-
-    @Option(names = "--posterior", required = true, paramLabel = "FILE") Path posteriorFile;
-
-    @Option(names = "--data", required = true, paramLabel = "FILE", description = "Questions to time on (FILE[a:b] for a slice).")
-    Path data;
-
-    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,32", paramLabel = "B,B,...",
-            description = "Default: ${DEFAULT-VALUE}.") int[] batchSizes;
-
-    @Option(names = "--questions", defaultValue = "64", paramLabel = "N", description = "Questions timed per batch size. Default: ${DEFAULT-VALUE}.")
-    int questions;
-
-    @Mixin
-    LinkOptions link = new LinkOptions(Links.EVALUATION_SAMPLES);
-
+    @Mixin PosteriorOptions posteriorOptions;
+    @Mixin TaskOptions taskOptions;
+    @Option(names = "--data", required = true, paramLabel = "FILE") Path data;
+    @Option(names = "--batch-sizes", split = ",", defaultValue = "1,32", paramLabel = "B,B,...", descriptionKey = "predictive.batch-sizes") int[] batchSizes;
+    @Option(names = "--questions", defaultValue = "64", paramLabel = "N", descriptionKey = "predictive.questions") int questions;
+    @Mixin LinkOptions link = new LinkOptions(Links.EVALUATION_SAMPLES);
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = out();
         PrintWriter err = err();
-        LaplacePosterior posterior = LaplacePosterior.load(posteriorFile);
-        try (AdapterOptions.Adapted m = adapterOptions.load(modelOptions)) {
+        LaplacePosterior posterior = posteriorOptions.load();
+        try (AdaptedModelOptions.Adapted m = posteriorOptions.adapted.load()) {
             Task task = taskOptions.bind(m.model());
             LaplacePredictor predictor = new LaplacePredictor(m.model().llama(), m.adapter(), posterior, link.predictive(0));
             List<EncodedExample> all = taskOptions.read(data, task, m.model(), err);
@@ -98,7 +76,7 @@ final class PredictiveBench extends AppCommand {
     }
 
     /** MAP alone: the forward pass and the softmax of the answer logits. */
-    private static void map(AdapterOptions.Adapted m, Task task, List<EncodedExample> batch) {
+    private static void map(AdaptedModelOptions.Adapted m, Task task, List<EncodedExample> batch) {
         try (NDManager s = m.manager().newSubManager()) {
             TokenBatch t = TokenBatch.leftPadded(batch.stream().map(EncodedExample::tokens).toList(), m.padId());
             long[] ids = Tensors.toLongs(task.answerIds());

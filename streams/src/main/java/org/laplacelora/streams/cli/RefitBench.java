@@ -14,19 +14,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "refit",
-        description = {"Time of a whole refit (K-FAC curvature on the training part, held-out Jacobians, prior precision "
-                + "tuned on the held-out part, the gate) against the buffer size, on the demo's model, adapter and posterior "
-                + "(built on first use) and drifted questions of its task."})
+@Command(name = "refit")
 final class RefitBench extends AppCommand {
-    @Option(names = "--buffer-sizes", split = ",", defaultValue = "64,128,256,512,1024", paramLabel = "N,N,...",
-            description = "Default: ${DEFAULT-VALUE}.") int[] sizes;
-
-    @Option(names = "--repeats", defaultValue = "3", paramLabel = "R", description = "Refits per size (the median is reported). Default: ${DEFAULT-VALUE}.")
-    int repeats;
-
-    @Mixin
-    CacheOptions cache;
+    @Option(names = "--buffer-sizes", split = ",", defaultValue = "64,128,256,512,1024", paramLabel = "N,N,...") int[] sizes;
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "R", descriptionKey = "refit.repeats") int repeats;
+    @Mixin CacheOptions cache;
 
     @Override
     public Integer call() throws Exception {

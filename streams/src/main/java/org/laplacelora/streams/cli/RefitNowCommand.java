@@ -7,17 +7,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code refit --now}: a request to the running refitter (the {@code refitter} service), not a refit in this process. */
-@Command(name = "refit",
-        description = {"Asks the running refitter to re-fit the posterior on its buffer now (whatever its debounce and cooldown). "
-                + "The outcome, published or rejected by the validation gate, appears on refit-reports; "
-                + "'posterior list' shows the versions."})
+@Command(name = "refit")
 final class RefitNowCommand extends AppCommand {
-    @Mixin
-    KafkaOptions kafkaOptions;
-
-    @Option(names = "--now", required = true, description = "Refit now (required: a reminder that this acts on the running system).")
-    boolean now;
-
+    @Mixin KafkaOptions kafkaOptions;
+    @Option(names = "--now", required = true) boolean now;
 
     @Override
     public Integer call() throws Exception {

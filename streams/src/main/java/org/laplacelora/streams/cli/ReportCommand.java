@@ -11,15 +11,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "report",
-        description = "Aggregates `evaluate --json` files (one per seed) into a Markdown table in the paper's units: "
-                + "mean ± standard error of accuracy (%%), ECE (%%), NLL (nats), Brier and signed calibration "
-                + "(mean confidence − accuracy, %%; positive = overconfident).")
+@Command(name = "report")
 final class ReportCommand extends AppCommand {
-    @Parameters(arity = "1..*", paramLabel = "EVAL_JSON") List<Path> files;
-
-    @Option(names = "--title", paramLabel = "TEXT", description = "A heading line above the table.") String title;
-
+    @Parameters(arity = "1..*", paramLabel = "EVAL_JSON", descriptionKey = "report.files") List<Path> files;
+    @Option(names = "--title", paramLabel = "TEXT") String title;
 
     @Override
     public Integer call() throws Exception {

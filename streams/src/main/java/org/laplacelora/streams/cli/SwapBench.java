@@ -23,24 +23,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "swap",
-        description = {"Scorer latency per micro-batch in steady state against while posterior versions are swapped in: one "
-                + "thread scores batches back to back, as the scorer's stream thread does; another does what the posterior "
-                + "watcher does for each new version (assemble the chunks, check sha256, parse the file, check identities, "
-                + "swap) every --swap-every-ms. Demo model, adapter and posterior (built on first use)."})
+@Command(name = "swap")
 final class SwapBench extends AppCommand {
-    @Option(names = "--seconds", defaultValue = "20", paramLabel = "S", description = "Length of each phase. Default: ${DEFAULT-VALUE}.")
-    int seconds;
-
-    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", description = "Micro-batch size. Default: ${DEFAULT-VALUE}.") int batch;
-
-    @Option(names = "--swap-every-ms", defaultValue = "250", paramLabel = "MS", description = "Default: ${DEFAULT-VALUE}.") long swapEveryMs;
-
-    @Mixin
-    SamplesOption samples = new SamplesOption(Links.SERVING_SAMPLES);
-
-    @Mixin
-    CacheOptions cache;
+    @Option(names = "--seconds", defaultValue = "20", paramLabel = "S") int seconds;
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "B", descriptionKey = "swap.batch") int batch;
+    @Option(names = "--swap-every-ms", defaultValue = "250", paramLabel = "MS") long swapEveryMs;
+    @Mixin SamplesOption samples = new SamplesOption(Links.SERVING_SAMPLES);
+    @Mixin CacheOptions cache;
 
     private record Batch(long startNanos, long endNanos) {
         double ms() {

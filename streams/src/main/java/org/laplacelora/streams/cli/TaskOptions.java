@@ -13,14 +13,8 @@ import picocli.CommandLine.Option;
 
 /** --task and --max-length, and reading a dataset file into encoded examples. */
 final class TaskOptions {
-    @Option(names = "--task", required = true, paramLabel = "TASK",
-            description = "winogrande, arc, obqa or boolq (the file is read in that benchmark's official JSONL format).")
-    String task;
-
-    @Option(names = "--max-length", paramLabel = "N", defaultValue = "300",
-            description = "Longest prompt in tokens (the paper's 300; capped at the model's context). Longer prompts "
-                    + "are skipped and counted (BoolQ passages are cut instead). Default: ${DEFAULT-VALUE}.")
-    int maxLength;
+    @Option(names = "--task", required = true, paramLabel = "TASK", descriptionKey = "task.task") String task;
+    @Option(names = "--max-length", paramLabel = "N", defaultValue = "300", descriptionKey = "task.max-length") int maxLength;
 
     TaskKind kind() {
         TaskKind k = TaskKind.parse(task);

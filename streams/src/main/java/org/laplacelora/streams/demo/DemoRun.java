@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import org.laplacelora.model.tasks.Example;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.streams.calibrator.CalibratorApp;
@@ -49,21 +48,8 @@ public final class DemoRun {
                 long published;
                 long bad;
                 try (QuestionProducer producer = new QuestionProducer(kafka, o.labelDelay(), 1.0, 0)) {
-                    int injected = 0;
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < o.questions(); i++) {
-                        Example e = o.question().apply(i);
-                        producer.send(e, Map.of("segment", i >= o.driftAt() ? "drifted" : "original"));
-                        while (injected < o.injectBad() && (long) (injected + 1) * o.questions() <= (long) (i + 1) * o.injectBad()) {
-                            producer.sendBad(injected++, e);
-                        }
-                        if (o.rate() > 0) {
-                            long sleep = t0 + (long) ((i + 1) * 1e9 / o.rate()) - System.nanoTime();
-                            if (sleep > 0) {
-                                Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
-                            }
-                        }
-                    }
+                    producer.publish(o.questions(), o.question(), i -> Map.of("segment", i >= o.driftAt() ? "drifted" : "original"),
+                            o.injectBad(), o.rate(), i -> {});
                     producer.close();
                     published = producer.questionsSent();
                     bad = producer.badSent();

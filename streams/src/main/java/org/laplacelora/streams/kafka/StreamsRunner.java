@@ -48,22 +48,27 @@ public final class StreamsRunner implements AutoCloseable {
         p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         p.putAll(overrides);
         StreamsRunner runner = new StreamsRunner(new KafkaStreams(topology, p), applicationId);
-        CountDownLatch running = new CountDownLatch(1);
+        // Settles on RUNNING, or on stopping by itself (state this version cannot read): then start fails at once.
+        CountDownLatch settled = new CountDownLatch(1);
         runner.streams.setStateListener((now, before) -> {
             LOG.info("{}: {} -> {}", applicationId, before, now);
-            if (now == KafkaStreams.State.RUNNING) {
-                running.countDown();
-            }
             if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
                 runner.stopped.countDown();
+            }
+            if (now == KafkaStreams.State.RUNNING || runner.stopped.getCount() == 0) {
+                settled.countDown();
             }
         });
         runner.streams.setUncaughtExceptionHandler(runner::onFailure);
         runner.streams.start();
-        if (!running.await(120, TimeUnit.SECONDS)) {
+        boolean inTime = settled.await(120, TimeUnit.SECONDS);
+        if (runner.failure != null) {
             runner.streams.close(Duration.ofSeconds(5));
-            throw new IllegalStateException(applicationId + " did not reach RUNNING within 120 s (state " + runner.streams.state()
-                    + ")" + (runner.failure == null ? "" : ": " + runner.failure.getMessage()));
+            throw runner.stoppedOnFailure();
+        }
+        if (!inTime || runner.streams.state() != KafkaStreams.State.RUNNING) {
+            runner.streams.close(Duration.ofSeconds(5));
+            throw new IllegalStateException(applicationId + " did not reach RUNNING within 120 s (state " + runner.streams.state() + ")");
         }
         return runner;
     }
@@ -93,8 +98,12 @@ public final class StreamsRunner implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
         stopped.await();
         if (failure != null) {
-            throw new IllegalStateException(name + " stopped: " + failure.getMessage(), failure);
+            throw stoppedOnFailure();
         }
+    }
+
+    private IllegalStateException stoppedOnFailure() {
+        return new IllegalStateException(name + " stopped: " + failure.getMessage(), failure);
     }
 
     /** Why the app stopped by itself, or null. */

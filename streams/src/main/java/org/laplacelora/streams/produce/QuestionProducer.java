@@ -11,6 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.laplacelora.model.tasks.Example;
@@ -80,6 +82,33 @@ public final class QuestionProducer implements AutoCloseable {
                 producer.send(record);
                 labelsSent.incrementAndGet();
             }, labelDelay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Publishes questions 0 … n − 1 at {@code rate} per second (0: as fast as possible), with {@code bad} malformed
+     * records spread evenly among them.
+     *
+     * @param attributes the attributes of question i (source, segment, ...)
+     * @param progress called with the number of questions published so far
+     */
+    public void publish(int n, IntFunction<Example> question, IntFunction<Map<String, String>> attributes, int bad, double rate,
+                        IntConsumer progress) throws InterruptedException {
+        int injected = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            Example e = question.apply(i);
+            send(e, attributes.apply(i));
+            while (injected < bad && (long) (injected + 1) * n <= (long) (i + 1) * bad) {
+                sendBad(injected++, e);
+            }
+            progress.accept(i + 1);
+            if (rate > 0) {
+                long sleep = start + (long) ((i + 1) * 1e9 / rate) - System.nanoTime();
+                if (sleep > 0) {
+                    Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
+                }
+            }
         }
     }
 

@@ -50,6 +50,25 @@ class CommandLineTest {
         assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
     }
 
+    /** The help texts live in Help.properties; a renamed key would silently leave an option undescribed. */
+    @Test
+    void everyCommandOptionAndParameterIsDescribed() {
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(LaplaceLora.commandLine()));
+        java.util.List<String> undescribed = new java.util.ArrayList<>();
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            CommandLine.Model.CommandSpec spec = c.getCommandSpec();
+            String path = spec.qualifiedName();
+            if (String.join("", spec.usageMessage().description()).isBlank()) undescribed.add(path);
+            for (CommandLine.Model.ArgSpec arg : spec.args()) {
+                if (String.join("", arg.description()).isBlank()) undescribed.add(path + " " + arg.paramLabel()
+                        + (arg instanceof CommandLine.Model.OptionSpec o ? " " + o.longestName() : ""));
+            }
+            todo.addAll(c.getSubcommands().values());
+        }
+        assertThat(undescribed).isEmpty();
+    }
+
     @Test
     void generatePrintsTheModelsKnownGreedyOpening() {
         String expected = Fixtures.json("stories260K/greedy.json").get("cases").get(0).get("text").asText();

@@ -5,13 +5,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import org.laplacelora.model.llama.ModelLoader;
 import org.laplacelora.model.lora.LoraAdapter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** --adapter: the PEFT adapter a posterior belongs to. */
-final class AdapterOptions {
-    @Option(names = "--adapter", required = true, paramLabel = "DIR",
-            description = "A PEFT LoRA adapter directory (adapter_config.json, adapter_model.safetensors), e.g. from finetune.")
-    Path adapter;
+/** A model and the PEFT adapter on it: --model, --tokenizer, --device, --threads and --adapter. */
+final class AdaptedModelOptions {
+    @Mixin ModelOptions model;
+    @Option(names = "--adapter", required = true, paramLabel = "DIR") Path adapter;
 
     /** A model with its adapter applied; closing it frees both. */
     record Adapted(ModelLoader.LoadedModel model, NDManager manager, LoraAdapter adapter) implements AutoCloseable {
@@ -27,8 +27,7 @@ final class AdapterOptions {
         }
     }
 
-    /** Loads the model of {@code model} and this adapter on it. */
-    Adapted load(ModelOptions model) throws IOException {
+    Adapted load() throws IOException {
         ModelLoader.LoadedModel m = model.load();
         NDManager manager = NDManager.newBaseManager(m.llama().device());
         try {
