@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +33,8 @@ public final class LoraAdapter implements AutoCloseable {
     public static final String CONFIG_FILE = "adapter_config.json";
     public static final String WEIGHTS_FILE = "adapter_model.safetensors";
     private static final String PREFIX = "base_model.model.";
+    /** Metadata key of the configuration in {@link #toBytes}' file. */
+    private static final String CONFIG_METADATA = "adapter_config";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LoraConfig config;
@@ -85,7 +88,20 @@ public final class LoraAdapter implements AutoCloseable {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException(dir + ": no " + WEIGHTS_FILE + " (PEFT adapters store their weights there)");
         }
-        Safetensors st = Safetensors.open(file);
+        return of(config, Safetensors.open(file), model, parent);
+    }
+
+    /** An adapter from the bytes {@link #toBytes} wrote (its configuration rides in the file's metadata). */
+    public static LoraAdapter fromBytes(byte[] bytes, Llama model, NDManager parent) throws IOException {
+        Safetensors st = Safetensors.read(bytes, "adapter file");
+        String config = st.metadata().get(CONFIG_METADATA);
+        if (config == null) {
+            throw new CheckpointException(st.source() + ": no " + CONFIG_METADATA + " metadata (not an adapter file)");
+        }
+        return of(parseConfig(JSON.readTree(config), st.source()), st, model, parent);
+    }
+
+    private static LoraAdapter of(LoraConfig config, Safetensors st, Llama model, NDManager parent) throws IOException {
         NDManager m = parent.newSubManager(model.device());
         try {
             Map<String, LoraWeights> modules = new LinkedHashMap<>();
@@ -105,10 +121,10 @@ public final class LoraAdapter implements AutoCloseable {
                 unused.remove(b);
             }
             if (!unused.isEmpty()) {
-                throw new CheckpointException(file + ": tensors that match no module of the model: "
+                throw new CheckpointException(st.source() + ": tensors that match no module of the model: "
                         + new ArrayList<>(unused).subList(0, Math.min(5, unused.size())));
             }
-            requireSomeModule(config, modules, file.toString());
+            requireSomeModule(config, modules, st.source());
             return new LoraAdapter(config, m, modules);
         } catch (IOException | RuntimeException e) {
             m.close();
@@ -147,17 +163,21 @@ public final class LoraAdapter implements AutoCloseable {
         } catch (IOException e) {
             throw new CheckpointException(file + ": not valid JSON: " + e.getMessage(), e);
         }
+        return parseConfig(c, file.toString());
+    }
+
+    private static LoraConfig parseConfig(JsonNode c, String source) throws CheckpointException {
         String type = c.path("peft_type").asText("LORA");
         if (!type.equals("LORA")) {
-            throw new CheckpointException(file + ": peft_type " + type + " is not LORA");
+            throw new CheckpointException(source + ": peft_type " + type + " is not LORA");
         }
         if (!c.path("r").isNumber()) {
-            throw new CheckpointException(file + ": missing numeric field \"r\"");
+            throw new CheckpointException(source + ": missing numeric field \"r\"");
         }
         List<String> targets = new ArrayList<>();
         JsonNode t = c.path("target_modules");
         if (t.isTextual()) {
-            throw new CheckpointException(file + ": target_modules as a regular expression is not supported; list the modules");
+            throw new CheckpointException(source + ": target_modules as a regular expression is not supported; list the modules");
         }
         t.forEach(n -> targets.add(n.asText()));
         try {
@@ -165,19 +185,34 @@ public final class LoraAdapter implements AutoCloseable {
                     c.path("lora_dropout").asDouble(0), targets, c.path("base_model_name_or_path").asText(""),
                     c.path("use_rslora").asBoolean(false));
         } catch (IllegalArgumentException e) {
-            throw new CheckpointException(file + ": " + e.getMessage(), e);
+            throw new CheckpointException(source + ": " + e.getMessage(), e);
         }
     }
 
     /** Writes the adapter as PEFT does (float32 tensors, {@code adapter_config.json}). */
     public void save(Path dir) throws IOException {
         Files.createDirectories(dir);
+        Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors(), Map.of("format", "pt"));
+        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG_FILE).toFile(), configJson());
+    }
+
+    /** The adapter as one file's bytes: PEFT's tensors, with the configuration in the metadata (for a topic). */
+    public byte[] toBytes() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Safetensors.write(out, tensors(), Map.of("format", "pt", CONFIG_METADATA, JSON.writeValueAsString(configJson())));
+        return out.toByteArray();
+    }
+
+    private Map<String, Safetensors.Tensor> tensors() {
         Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, LoraWeights> e : modules.entrySet()) {
             tensors.put(PREFIX + e.getKey() + ".lora_A.weight", float32(e.getValue().a()));
             tensors.put(PREFIX + e.getKey() + ".lora_B.weight", float32(e.getValue().b()));
         }
-        Safetensors.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+        return tensors;
+    }
+
+    private ObjectNode configJson() {
         ObjectNode c = JSON.createObjectNode();
         c.put("peft_type", "LORA");
         c.put("task_type", "CAUSAL_LM");
@@ -190,7 +225,7 @@ public final class LoraAdapter implements AutoCloseable {
         c.put("fan_in_fan_out", false);
         c.put("inference_mode", true);
         c.put("use_rslora", config.rsLora());
-        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG_FILE).toFile(), c);
+        return c;
     }
 
     private static Safetensors.Tensor float32(NDArray a) {
@@ -251,6 +286,18 @@ public final class LoraAdapter implements AutoCloseable {
 
     public void setRequiresGradient(boolean requires) {
         parameters().forEach(p -> p.setRequiresGradient(requires));
+    }
+
+    /** An independent copy of the weights (to be trained without touching this one). */
+    public LoraAdapter copy(NDManager parent) {
+        NDManager m = parent.newSubManager(manager.getDevice());
+        Map<String, LoraWeights> copy = new LinkedHashMap<>();
+        modules.forEach((k, w) -> copy.put(k, new LoraWeights(w.a().duplicate(), w.b().duplicate())));
+        copy.values().forEach(w -> {
+            w.a().attach(m);
+            w.b().attach(m);
+        });
+        return new LoraAdapter(config, m, copy);
     }
 
     /** The same adapter with B = 0 everywhere (the base model's function). */

@@ -1,11 +1,11 @@
 package org.laplacelora.model.refit;
 
+import ai.djl.ndarray.NDManager;
 import io.soabase.recordbuilder.core.RecordBuilder;
+import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Random;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
 import org.laplacelora.model.laplace.fit.FitSettings;
 import org.laplacelora.model.laplace.fit.LaplaceFit;
@@ -14,6 +14,7 @@ import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.FitReport;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PosteriorInfo;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.model.llama.Llama;
@@ -21,82 +22,187 @@ import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.metrics.CalibrationScores;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.Task;
+import org.laplacelora.model.train.MapTrainer;
+import org.laplacelora.model.train.MapTrainerSettingsBuilder;
 
 /**
- * Re-fits a posterior on recent labelled traffic, without touching the adapter: K-FAC curvature over the
- * training part of the buffer (optionally blended with the current posterior's), prior precision tuned on
- * the held-out part, and a validation gate — the candidate is accepted only if its held-out NLL beats the
- * current posterior's by the margin. The temperature of the TS baseline is kept: it is fitted once, as a
- * global temperature is in practice.
+ * Re-fits the served model on recent labelled traffic. The buffer is cut into three disjoint parts
+ * ({@link BufferSplit}): fitting, tuning and gating.
+ *
+ * <ul>
+ *   <li>{@link RefitMode#ONLINE}: for each forgetting factor τ_f, the LoRA weights move to the MAP of the fitting
+ *       rows under the prior N(θ_current, (τ_f Λ_current)⁻¹) ({@link KfacPenalty}, a bounded number of AdamW
+ *       steps), the K-FAC curvature at the new mode is added to τ_f × the current one, and λ is tuned on the
+ *       tuning rows; the τ_f with the lowest tuning NLL wins (reference notes §2.8).
+ *   <li>{@link RefitMode#CURVATURE}: the adapter stays; the curvature of the fitting rows (optionally blended with
+ *       the current one) gets λ tuned on the tuning rows.
+ * </ul>
+ *
+ * Either way the temperature of the TS baseline is re-fitted on the tuning rows, so the baseline always has the
+ * same data and chance as the method. The gate compares the candidate with the current version on the gating
+ * rows (Laplace-LoRA's NLL must drop by the margin) and refuses a λ on the edge of its search range unless
+ * allowed.
  */
 public final class PosteriorRefit {
     /**
-     * @param heldOutFraction of the buffer kept out of the curvature, for tuning λ and for the gate
-     * @param blendWeight weight of the current posterior's curvature in the new one (0: none)
-     * @param gateMargin the candidate's held-out NLL must be lower than the current's by more than this (nats)
-     * @param evidence tune λ by the training evidence instead of the held-out likelihood
-     * @param tuningSamples Monte Carlo samples per held-out question when tuning with more than two classes
+     * @param fitFraction of the buffer for the mode and the curvature; {@code tuneFraction} for λ, τ_f and the
+     *     temperature; the rest gates, at least {@code minGate} rows
+     * @param forgetting the τ_f tried by an online refit (each a whole update)
+     * @param steps AdamW steps of an online update; {@code learningRate} their (constant) rate
+     * @param blendWeight weight of the current curvature in a curvature refit's (0: none)
+     * @param gateMargin the candidate's gating NLL must be lower than the current's by more than this (nats)
+     * @param evidence tune λ by the fitting rows' evidence instead (curvature refits only)
+     * @param allowBoundary accept a λ on the edge of its search range
+     * @param tuningSamples Monte Carlo samples per tuning question with more than two classes
      */
     @RecordBuilder
-    public record Settings(double heldOutFraction, double blendWeight, double gateMargin, boolean evidence, int batchSize,
-                           int tuningSamples, long seed) implements PosteriorRefitSettingsBuilder.With {
+    public record Settings(RefitMode mode, double fitFraction, double tuneFraction, int minGate, List<Double> forgetting, int steps,
+                           double learningRate, double blendWeight, double gateMargin, boolean evidence, boolean allowBoundary,
+                           int batchSize, int tuningSamples, long seed) implements PosteriorRefitSettingsBuilder.With {
         public Settings {
-            if (!(heldOutFraction > 0 && heldOutFraction < 1)) {
-                throw new IllegalArgumentException("held-out fraction must be in (0, 1)");
+            if (!(fitFraction > 0 && tuneFraction > 0 && fitFraction + tuneFraction < 1)) {
+                throw new IllegalArgumentException("the fitting and tuning fractions must be positive and leave rows to gate");
+            }
+            forgetting = List.copyOf(forgetting);
+            if (forgetting.isEmpty() || forgetting.stream().anyMatch(f -> !(f > 0 && f <= 1))) {
+                throw new IllegalArgumentException("forgetting factors must be in (0, 1], got " + forgetting);
+            }
+            if (evidence && mode == RefitMode.ONLINE) {
+                throw new IllegalArgumentException("evidence tuning is for curvature refits; an online refit tunes λ and τ_f on "
+                        + "its tuning rows");
             }
         }
 
         public static Settings defaults() {
-            return new Settings(0.3, 0, 0.01, false, 16, Links.REFIT_TUNING_SAMPLES, 0);
+            return new Settings(RefitMode.ONLINE, 0.6, 0.2, 30, List.of(1.0, 0.5, 0.2, 0.1), 200, 2e-3, 0, 0.01, false, false, 16,
+                    Links.REFIT_TUNING_SAMPLES, 0);
+        }
+
+        /** The smallest buffer a refit accepts. */
+        public int minimumBuffer() {
+            return BufferSplit.minimumBuffer(fitFraction, tuneFraction, minGate);
         }
     }
 
-    /** Calibration of a posterior's Laplace-LoRA predictive on the held-out part of the buffer. */
-    public record HeldOut(long n, double accuracy, double ece, double nll) {
-        static HeldOut of(CalibrationScores m) {
-            return new HeldOut(m.n(), m.accuracy(), m.ece(), m.nll());
+    /** Calibration of one method's predictive on the gating rows. */
+    public record Scores(long n, double accuracy, double ece, double nll) {
+        static Scores of(CalibrationScores m) {
+            return new Scores(m.n(), m.accuracy(), m.ece(), m.nll());
         }
     }
 
-    public record Outcome(LaplacePosterior candidate, HeldOut before, HeldOut after, boolean accepted, String reason,
-                          int fitExamples, int heldOutExamples, double seconds) {}
+    /** Laplace-LoRA, temperature scaling and MAP of one version, side by side. */
+    public record MethodScores(Scores laplace, Scores temperature, Scores map) {}
+
+    /**
+     * @param adapterFile the candidate's mean as an adapter file ({@link LoraAdapter#toBytes}), or null when the
+     *     refit kept the adapter
+     * @param before the current version on the gating rows; {@code after} the candidate
+     */
+    public record Outcome(RefitMode mode, LaplacePosterior candidate, byte[] adapterFile, MethodScores before, MethodScores after,
+                          List<FitReport.ForgettingCandidate> candidates, boolean lambdaAtBoundary, boolean accepted, String reason,
+                          int fitRows, int tuningRows, int gateRows, double seconds) {}
+
+    /** A candidate tuned on the tuning rows: its posterior (hyperparameters set) and the adapter it is fitted on. */
+    private record Tuned(LoraAdapter adapter, LaplacePosterior posterior, PriorTuning.Tuned laplace, double tuningNll) {}
 
     private PosteriorRefit() {}
 
     public static Outcome refit(Llama llama, LoraAdapter adapter, Task task, LaplacePosterior current, List<EncodedExample> buffer,
-                                Settings o, int padId) {
+                                Settings o, int padId) throws IOException {
         long start = System.nanoTime();
-        if (buffer.size() < 4) {
-            throw new IllegalArgumentException("a refit needs at least 4 labelled examples, the buffer has " + buffer.size());
+        BufferSplit split = BufferSplit.of(buffer, o.fitFraction(), o.tuneFraction(), o.minGate(), o.seed());
+        LinearisedPredictive link = Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed());
+        MethodScores before = scores(gate(llama, adapter, task, current, split, o, padId), current, link);
+        try (NDManager manager = NDManager.newBaseManager(llama.device())) {
+            List<FitReport.ForgettingCandidate> candidates = new ArrayList<>();
+            Tuned best;
+            double forgetting = Double.NaN;
+            if (o.mode() == RefitMode.ONLINE) {
+                best = null;
+                for (double tf : o.forgetting()) {
+                    LoraAdapter moved = adapter.copy(manager);
+                    try (KfacPenalty prior = new KfacPenalty(current, adapter, tf, manager)) {
+                        new MapTrainer(llama, moved, task.answerIds()).withPrior(prior).train(split.fit(),
+                                MapTrainerSettingsBuilder.builder().learningRate(o.learningRate()).weightDecay(0).batchSize(o.batchSize())
+                                        .steps(o.steps()).seed(o.seed()).padId(padId).build(), null, (s, t, l, x) -> {});
+                    }
+                    Tuned t = tune(llama, moved, task, fit(llama, moved, current.info(), split, o, padId).blendedWith(current, tf), split, o,
+                            padId, link);
+                    candidates.add(new FitReport.ForgettingCandidate(tf, t.laplace().prior().lambda(), t.laplace().atBoundary(),
+                            t.posterior().temperature(), t.tuningNll()));
+                    if (best == null || better(t, best)) {
+                        if (best != null) {
+                            best.adapter().close();
+                        }
+                        best = t;
+                        forgetting = tf;
+                    } else {
+                        moved.close();
+                    }
+                }
+            } else {
+                LaplacePosterior fitted = fit(llama, adapter, current.info(), split, o, padId).blendedWith(current, o.blendWeight())
+                        .withPrior(current.prior());   // the evidence keeps the current curvature scale τ
+                best = tune(llama, adapter, task, fitted, split, o, padId, link);
+            }
+            MethodScores after = scores(gate(llama, best.adapter(), task, best.posterior(), split, o, padId), best.posterior(), link);
+            boolean boundary = best.laplace().atBoundary();
+            boolean beats = after.laplace().nll() < before.laplace().nll() - o.gateMargin();
+            boolean accepted = beats && (!boundary || o.allowBoundary());
+            String reason = String.format("gate NLL %.4f → %.4f (margin %.4f, %d gating rows)%s: %s", before.laplace().nll(),
+                    after.laplace().nll(), o.gateMargin(), split.gate().size(),
+                    boundary ? String.format("; λ %.3g on the edge of its range%s", best.posterior().prior().lambda(),
+                            o.allowBoundary() ? " (allowed)" : "") : "",
+                    accepted ? "accepted" : "rejected");
+            LaplacePosterior candidate = best.posterior().withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
+                    buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(), o.blendWeight(), forgetting, candidates));
+            byte[] adapterFile = best.adapter() == adapter ? null : best.adapter().toBytes();
+            return new Outcome(o.mode(), candidate, adapterFile, before, after, candidates, boundary, accepted, reason, split.fit().size(),
+                    split.tune().size(), split.gate().size(), (System.nanoTime() - start) / 1e9);
         }
-        List<EncodedExample> shuffled = new ArrayList<>(buffer);
-        Collections.shuffle(shuffled, new Random(o.seed()));
-        int heldOutCount = Math.max(2, (int) Math.round(o.heldOutFraction() * shuffled.size()));
-        List<EncodedExample> heldOut = shuffled.subList(0, heldOutCount);
-        List<EncodedExample> train = shuffled.subList(heldOutCount, shuffled.size());
-        PosteriorInfo info = current.info();
+    }
+
+    /** Inside-range λ first, then the lower tuning NLL. */
+    private static boolean better(Tuned a, Tuned b) {
+        if (a.laplace().atBoundary() != b.laplace().atBoundary()) {
+            return !a.laplace().atBoundary();
+        }
+        return a.tuningNll() < b.tuningNll();
+    }
+
+    /** The curvature of the fitting rows at the adapter's weights, under the current posterior's convention. */
+    private static LaplacePosterior fit(Llama llama, LoraAdapter adapter, PosteriorInfo info, BufferSplit split, Settings o, int padId) {
         LaplaceFit.Settings settings = new LaplaceFit.Settings(info.task(), info.answers(), info.answerIds(), info.fisher(),
                 info.sketchRank(), o.batchSize(), padId, o.seed());
-        LaplacePosterior fitted = LaplaceFit.fit(llama, adapter, train, EnumSet.of(info.convention()), settings, n -> {})
-                .get(info.convention()).blendedWith(current, o.blendWeight());
+        return LaplaceFit.fit(llama, adapter, split.fit(), EnumSet.of(info.convention()), settings, n -> {}).get(info.convention());
+    }
 
-        ValidationSet held = ValidationSet.compute(llama, adapter, task.answerIds(), heldOut, padId, o.batchSize(),
-                List.of(current, fitted), n -> {});
-        LinearisedPredictive link = Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed());
-        double[] taus = info.convention() == CurvatureConvention.PAPER ? FitSettings.PAPER_TAUS : new double[] {1};
+    /** λ of Laplace-LoRA and of last-layer Laplace, and the TS temperature, on the tuning rows. */
+    private static Tuned tune(Llama llama, LoraAdapter adapter, Task task, LaplacePosterior fitted, BufferSplit split, Settings o,
+                              int padId, LinearisedPredictive link) {
+        ValidationSet val = ValidationSet.compute(llama, adapter, task.answerIds(), split.tune(), padId, o.batchSize(), List.of(fitted),
+                n -> {});
+        double[] taus = fitted.info().convention() == CurvatureConvention.PAPER ? FitSettings.PAPER_TAUS : new double[] {1};
         PriorTuning.Tuned la = o.evidence()
-                ? PriorTuning.byEvidence(fitted, LaplacePosterior.ALL, false, current.prior().tau(), 2000)
-                : PriorTuning.byValidation(held, fitted, LaplacePosterior.ALL, link, taus);
+                ? PriorTuning.byEvidence(fitted, LaplacePosterior.ALL, false, fitted.prior().tau(), 2000)
+                : PriorTuning.byValidation(val, fitted, LaplacePosterior.ALL, link, taus);
         PriorTuning.Tuned head = o.evidence()
                 ? PriorTuning.byEvidence(fitted, LaplacePosterior.HEAD, false, 1, 2000)
-                : PriorTuning.byValidation(held, fitted, LaplacePosterior.HEAD, link, new double[] {1});
-        HeldOut before = HeldOut.of(held.calibration(current, current.prior(), LaplacePosterior.ALL, link));
-        HeldOut after = HeldOut.of(held.calibration(fitted, la.prior(), LaplacePosterior.ALL, link));
-        boolean accepted = after.nll() < before.nll() - o.gateMargin();
-        String reason = String.format("held-out NLL %.4f → %.4f (margin %.4f, %d held-out examples): %s", before.nll(), after.nll(),
-                o.gateMargin(), heldOut.size(), accepted ? "accepted" : "rejected");
-        LaplacePosterior candidate = fitted.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(current.temperature())
-                .withReport(new FitReport.Refit(la.report(), reason, buffer.size(), heldOut.size(), o.blendWeight()));
-        return new Outcome(candidate, before, after, accepted, reason, train.size(), heldOut.size(), (System.nanoTime() - start) / 1e9);
+                : PriorTuning.byValidation(val, fitted, LaplacePosterior.HEAD, link, new double[] {1});
+        LaplacePosterior tuned = fitted.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(val.temperature());
+        return new Tuned(adapter, tuned, la, val.nll(tuned, la.prior(), LaplacePosterior.ALL, link));
+    }
+
+    /** The gating rows at the adapter's weights, projected onto the posterior. */
+    private static ValidationSet gate(Llama llama, LoraAdapter adapter, Task task, LaplacePosterior posterior, BufferSplit split,
+                                      Settings o, int padId) {
+        return ValidationSet.compute(llama, adapter, task.answerIds(), split.gate(), padId, o.batchSize(), List.of(posterior), n -> {});
+    }
+
+    private static MethodScores scores(ValidationSet gate, LaplacePosterior p, LinearisedPredictive link) {
+        PriorPrecision prior = p.prior();
+        return new MethodScores(Scores.of(gate.calibration(p, prior, LaplacePosterior.ALL, link)),
+                Scores.of(gate.calibrationAt(p.temperature())), Scores.of(gate.calibrationAt(1)));
     }
 }

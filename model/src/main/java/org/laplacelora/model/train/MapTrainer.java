@@ -51,17 +51,40 @@ public final class MapTrainer {
         default void onCheckpoint(int step, Path dir) {}
     }
 
+    /**
+     * A Gaussian prior on the adapter's weights, as the penalty −log prior (up to a constant) of the weights
+     * now: a differentiable scalar, a sum over the whole parameter vector (not a mean).
+     */
+    public interface Prior {
+        NDArray penalty(LoraAdapter adapter, NDManager scope);
+    }
+
     /** Training loss over the run, and the adapter's accuracy on the training set at the end. */
     public record Result(int steps, double finalEpochLoss, double trainAccuracy, List<Double> epochLosses) {}
 
     private final Llama llama;
     private final LoraAdapter adapter;
     private final int[] answerIds;
+    private final Prior prior;
 
     public MapTrainer(Llama llama, LoraAdapter adapter, int[] answerIds) {
+        this(llama, adapter, answerIds, null);
+    }
+
+    private MapTrainer(Llama llama, LoraAdapter adapter, int[] answerIds, Prior prior) {
         this.llama = llama;
         this.adapter = adapter;
         this.answerIds = answerIds.clone();
+        this.prior = prior;
+    }
+
+    /**
+     * The MAP under a prior instead of the paper's fine-tuning: each step minimises the batch's mean NLL plus
+     * penalty / N (N the training set's size: the data term sums over N examples, the prior counts once), with
+     * LoRA dropout off, since the prior's curvature was measured without it.
+     */
+    public MapTrainer withPrior(Prior p) {
+        return new MapTrainer(llama, adapter, answerIds, p);
     }
 
     public Result train(List<EncodedExample> train, Settings s, Path checkpointRoot, Listener listener) throws IOException {
@@ -103,11 +126,15 @@ public final class MapTrainer {
                 try (NDManager scope = manager.newSubManager();
                      GradientCollector gc = Autograd.collector()) {
                     TokenBatch tokens = TokenBatch.leftPadded(batch.stream().map(EncodedExample::tokens).toList(), s.padId());
-                    NDArray z = llama.lastLogits(scope, tokens, LoraContext.train(adapter)).get(new NDIndex(":, {}", answers));
+                    LoraContext context = prior == null ? LoraContext.train(adapter) : LoraContext.eval(adapter);
+                    NDArray z = llama.lastLogits(scope, tokens, context).get(new NDIndex(":, {}", answers));
                     NDArray labels = scope.create(batch.stream().mapToLong(EncodedExample::label).toArray()).reshape(-1, 1);
-                    NDArray nll = z.logSoftmax(1).gather(labels, 1).neg().mean();
-                    gc.backward(nll);
-                    loss = nll.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                    NDArray objective = z.logSoftmax(1).gather(labels, 1).neg().mean();
+                    if (prior != null) {
+                        objective = objective.add(prior.penalty(adapter, scope).div(train.size()));
+                    }
+                    gc.backward(objective);
+                    loss = objective.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
                 }
                 double lr = s.learningRate() * (1 - (double) step / total);   // linear decay to 0, no warm-up
                 optimiser.step(lr);

@@ -16,6 +16,7 @@ import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
 import org.laplacelora.model.laplace.curvature.FisherType;
 import org.laplacelora.model.laplace.fit.LaplaceFit;
+import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.laplace.predictive.JacobianBatch;
@@ -27,7 +28,7 @@ import org.laplacelora.model.tasks.Task;
 import org.laplacelora.model.tasks.TaskKind;
 
 /**
- * The refit and its validation gate on stories260K with the reference adapter: 20 WinoGrande questions
+ * The curvature refit and its gate on stories260K with the reference adapter: 20 WinoGrande questions
  * relabelled against the model's own MAP answers (a concept drift: the model is now wrong where it is
  * sure). The posterior in service is nearly the MAP (λ = 10⁴), so a refit that tunes λ on held-out data
  * must beat it; refitting again from that result has nothing left to gain and must be rejected.
@@ -68,36 +69,57 @@ class PosteriorRefitTest {
         model.close();
     }
 
+    /**
+     * 12 fitting, 4 tuning and 4 gating rows. The best a curvature refit can do for answers that are all wrong is
+     * to make them 50/50, with λ at the bottom of its range: allowed here, where the gate's arithmetic is tested.
+     */
     private static PosteriorRefit.Settings options(double margin) {
-        return new PosteriorRefit.Settings(0.3, 0, margin, false, 4, 2000, 0);
+        return PosteriorRefitSettingsBuilder.builder(PosteriorRefit.Settings.defaults()).mode(RefitMode.CURVATURE).minGate(4)
+                .gateMargin(margin).batchSize(4).tuningSamples(2000).allowBoundary(true).build();
     }
 
     @Test
-    void theGateAcceptsARefitThatBeatsTheCurrentPosteriorOnHeldOutData() {
+    void aLambdaOnTheEdgeOfItsRangeIsReportedAndRefusedUnlessAllowed() throws Exception {
+        PosteriorRefit.Outcome o = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted,
+                options(0.01).withAllowBoundary(false), 1);
+        assertThat(o.lambdaAtBoundary()).isTrue();
+        assertThat(o.after().laplace().nll()).as("it would beat the current posterior").isLessThan(o.before().laplace().nll() - 0.01);
+        assertThat(o.accepted()).isFalse();
+        assertThat(o.reason()).contains("on the edge of its range").endsWith("rejected");
+    }
+
+    @Test
+    void theGateAcceptsARefitThatBeatsTheCurrentPosteriorOnItsOwnRows() throws Exception {
         PosteriorRefit.Outcome o = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);
         assertThat(o.accepted()).as(o.reason()).isTrue();
-        assertThat(o.after().nll()).isLessThan(o.before().nll() - 0.01);
-        assertThat(o.heldOutExamples()).isEqualTo(6);
-        assertThat(o.fitExamples()).isEqualTo(14);
-        assertThat(o.candidate().info().examples()).isEqualTo(14);
+        assertThat(o.after().laplace().nll()).isLessThan(o.before().laplace().nll() - 0.01);
+        assertThat(o.gateRows()).isEqualTo(4);
+        assertThat(o.tuningRows()).isEqualTo(4);
+        assertThat(o.fitRows()).isEqualTo(12);
+        assertThat(o.candidate().info().examples()).isEqualTo(12);
         assertThat(o.candidate().prior().lambda()).as("more spread than the near-MAP posterior").isLessThan(1e4);
-        assertThat(o.candidate().temperature()).as("the TS baseline is not refitted").isEqualTo(1.7);
         assertThat(o.candidate().info().adapterIdentity()).isEqualTo(current.info().adapterIdentity());
+        assertThat(o.adapterFile()).as("a curvature refit keeps the adapter").isNull();
         assertThat(o.reason()).contains("accepted");
+        // The TS baseline is re-fitted with the posterior, on the same tuning rows.
+        BufferSplit split = BufferSplit.of(drifted, 0.6, 0.2, 4, 0);
+        double temperature = ValidationSet.compute(model.llama(), adapter, task.answerIds(), split.tune(), 1, 4, List.of(), n -> {})
+                .temperature();
+        assertThat(o.candidate().temperature()).isEqualTo(temperature).isNotEqualTo(1.7);
     }
 
     @Test
-    void theGateRejectsARefitWithNothingToGainAndOneThatMissesTheMargin() {
+    void theGateRejectsARefitWithNothingToGainAndOneThatMissesTheMargin() throws Exception {
         PosteriorRefit.Outcome first = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);
         PosteriorRefit.Outcome again = PosteriorRefit.refit(model.llama(), adapter, task, first.candidate(), drifted, options(0.01), 1);
         assertThat(again.accepted()).as(again.reason()).isFalse();
         assertThat(again.reason()).contains("rejected");
-        assertThat(again.before().nll()).isCloseTo(first.after().nll(), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(again.before().laplace().nll()).isCloseTo(first.after().laplace().nll(), org.assertj.core.data.Offset.offset(1e-9));
 
-        double gain = first.before().nll() - first.after().nll();
+        double gain = first.before().laplace().nll() - first.after().laplace().nll();
         PosteriorRefit.Outcome strict = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(gain + 0.01), 1);
         assertThat(strict.accepted()).isFalse();
-        assertThat(strict.after().nll()).isCloseTo(first.after().nll(), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(strict.after().laplace().nll()).isCloseTo(first.after().laplace().nll(), org.assertj.core.data.Offset.offset(1e-9));
     }
 
     @Test

@@ -19,7 +19,7 @@ import org.laplacelora.streams.demo.DemoRun;
 import org.laplacelora.streams.demo.DemoSettings;
 import org.laplacelora.streams.demo.DemoSettingsBuilder;
 import org.laplacelora.streams.demo.DemoSummary;
-import org.laplacelora.streams.demo.SyntheticTask;
+import org.laplacelora.model.synthetic.SyntheticTask;
 import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.refit.RefitterSettings;
 import org.laplacelora.streams.refit.RefitterSettingsBuilder;

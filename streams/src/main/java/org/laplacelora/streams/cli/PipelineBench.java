@@ -5,7 +5,7 @@ import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
 import org.laplacelora.model.laplace.predictive.Link;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.streams.bench.PipelineBenchmark;
-import org.laplacelora.streams.demo.SyntheticTask;
+import org.laplacelora.model.synthetic.SyntheticTask;
 import org.laplacelora.streams.scorer.QuestionScorer;
 import org.laplacelora.streams.scorer.ScorerSettings;
 import org.laplacelora.streams.scorer.ScorerTopology;

@@ -36,7 +36,7 @@ final class PosteriorCommand extends CommandGroup {
                 versions = w.manifests();
                 for (PosteriorManifest m : versions) {
                     try {
-                        w.file(m.getVersion());
+                        w.files(m.getVersion());
                         status.put(m.getVersion(), "ok");
                     } catch (PosteriorVersions.InvalidVersionException e) {
                         status.put(m.getVersion(), "invalid: " + e.getMessage());

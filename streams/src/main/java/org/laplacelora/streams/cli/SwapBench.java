@@ -14,7 +14,7 @@ import org.laplacelora.model.laplace.predictive.Link;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
-import org.laplacelora.streams.demo.SyntheticTask;
+import org.laplacelora.model.synthetic.SyntheticTask;
 import org.laplacelora.streams.posteriors.PosteriorVersions;
 import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.produce.QuestionProducer;

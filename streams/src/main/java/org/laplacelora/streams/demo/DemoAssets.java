@@ -1,5 +1,7 @@
 package org.laplacelora.streams.demo;
 
+import org.laplacelora.model.synthetic.TinyLlama;
+import org.laplacelora.model.synthetic.SyntheticTask;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;

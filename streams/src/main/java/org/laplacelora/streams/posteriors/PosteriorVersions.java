@@ -10,11 +10,14 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
+import org.laplacelora.schemas.avro.VersionFile;
+import org.laplacelora.schemas.avro.VersionPart;
 
 /**
- * Posterior versions on the compacted posteriors topic: a version is its file cut into chunks of bounded
- * size, followed by a manifest (written in the same transaction). Keys sort by version:
- * {@code v000000000003|c000001} for chunks, {@code v000000000003|manifest} for the manifest.
+ * Versions on the compacted posteriors topic: a version is its posterior file, and the adapter file that is its
+ * mean when it carries one, cut into chunks of bounded size, followed by a manifest (written in the same
+ * transaction). Keys sort by version: {@code v000000000003|c000001} for the posterior's chunks,
+ * {@code v000000000003|a000001} for the adapter's, {@code v000000000003|manifest} for the manifest.
  */
 public final class PosteriorVersions {
     /** Default chunk size: well under Kafka's default 1 MB message limit. */
@@ -29,10 +32,21 @@ public final class PosteriorVersions {
         }
     }
 
+    /**
+     * The files of a version.
+     *
+     * @param adapter the adapter file ({@code LoraAdapter.toBytes}), or null: the adapter the services started with
+     */
+    public record Files(byte[] posterior, byte[] adapter) {}
+
     private PosteriorVersions() {}
 
     public static String chunkKey(long version, int index) {
-        return String.format("v%012d|c%06d", version, index);
+        return chunkKey(version, VersionPart.POSTERIOR, index);
+    }
+
+    public static String chunkKey(long version, VersionPart part, int index) {
+        return String.format("v%012d|%s%06d", version, part == VersionPart.ADAPTER ? "a" : "c", index);
     }
 
     public static String manifestKey(long version) {
@@ -56,13 +70,17 @@ public final class PosteriorVersions {
     }
 
     public static List<PosteriorChunk> split(long version, byte[] file, int chunkBytes) {
+        return split(version, VersionPart.POSTERIOR, file, chunkBytes);
+    }
+
+    public static List<PosteriorChunk> split(long version, VersionPart part, byte[] file, int chunkBytes) {
         int count = Math.max(1, (file.length + chunkBytes - 1) / chunkBytes);
         List<PosteriorChunk> chunks = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int from = i * chunkBytes;
             int to = Math.min(file.length, from + chunkBytes);
             chunks.add(PosteriorChunk.newBuilder().setVersion(version).setIndex(i).setCount(count)
-                    .setData(ByteBuffer.wrap(java.util.Arrays.copyOfRange(file, from, to))).build());
+                    .setData(ByteBuffer.wrap(java.util.Arrays.copyOfRange(file, from, to))).setPart(part).build());
         }
         return chunks;
     }
@@ -75,35 +93,48 @@ public final class PosteriorVersions {
         }
     }
 
-    /** The file of a version from its manifest and chunks, checked: every chunk present, sizes and sha256 right. */
+    /** A version's files from its manifest and chunks (keyed by their record keys), each checked as {@link #assemble} does. */
+    public static Files files(PosteriorManifest manifest, Map<VersionPart, Map<Integer, PosteriorChunk>> chunks)
+            throws InvalidVersionException {
+        byte[] posterior = assemble(manifest, chunks.getOrDefault(VersionPart.POSTERIOR, Map.of()));
+        VersionFile adapter = manifest.getAdapterFile();
+        return new Files(posterior, adapter == null ? null : assemble(manifest.getVersion(), "adapter", adapter.getSha256(),
+                adapter.getChunks(), adapter.getBytes(), chunks.getOrDefault(VersionPart.ADAPTER, Map.of())));
+    }
+
+    /** The posterior file of a version from its manifest and chunks, checked: every chunk present, sizes and sha256 right. */
     public static byte[] assemble(PosteriorManifest manifest, Map<Integer, PosteriorChunk> chunks) throws InvalidVersionException {
-        long v = manifest.getVersion();
+        return assemble(manifest.getVersion(), "posterior", manifest.getSha256(), manifest.getChunks(), manifest.getBytes(), chunks);
+    }
+
+    private static byte[] assemble(long v, String what, String sha256, int count, long bytes, Map<Integer, PosteriorChunk> chunks)
+            throws InvalidVersionException {
         TreeMap<Integer, PosteriorChunk> ordered = new TreeMap<>(chunks);
-        for (int i = 0; i < manifest.getChunks(); i++) {
+        for (int i = 0; i < count; i++) {
             PosteriorChunk c = ordered.get(i);
             if (c == null) {
-                throw new InvalidVersionException("version " + v + ": chunk " + i + " of " + manifest.getChunks() + " is missing");
+                throw new InvalidVersionException("version " + v + ": " + what + " chunk " + i + " of " + count + " is missing");
             }
-            if (c.getVersion() != v || c.getCount() != manifest.getChunks()) {
-                throw new InvalidVersionException("version " + v + ": chunk " + i + " belongs to version " + c.getVersion()
+            if (c.getVersion() != v || c.getCount() != count) {
+                throw new InvalidVersionException("version " + v + ": " + what + " chunk " + i + " belongs to version " + c.getVersion()
                         + " of " + c.getCount() + " chunks");
             }
         }
         long total = 0;
-        for (int i = 0; i < manifest.getChunks(); i++) {
+        for (int i = 0; i < count; i++) {
             total += ordered.get(i).getData().remaining();
         }
-        if (total != manifest.getBytes()) {
-            throw new InvalidVersionException("version " + v + ": chunks hold " + total + " bytes, the manifest says " + manifest.getBytes());
+        if (total != bytes) {
+            throw new InvalidVersionException("version " + v + ": " + what + " chunks hold " + total + " bytes, the manifest says " + bytes);
         }
         ByteBuffer out = ByteBuffer.allocate((int) total);
-        for (int i = 0; i < manifest.getChunks(); i++) {
+        for (int i = 0; i < count; i++) {
             out.put(ordered.get(i).getData().duplicate());
         }
         byte[] file = out.array();
         String sha = sha256(file);
-        if (!sha.equals(manifest.getSha256())) {
-            throw new InvalidVersionException("version " + v + ": sha256 " + sha + " does not match the manifest's " + manifest.getSha256());
+        if (!sha.equals(sha256)) {
+            throw new InvalidVersionException("version " + v + ": " + what + " sha256 " + sha + " does not match the manifest's " + sha256);
         }
         return file;
     }

@@ -2,6 +2,7 @@ package org.laplacelora.streams.posteriors;
 
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -18,9 +19,9 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
+import org.laplacelora.schemas.avro.VersionPart;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topic;
 import org.slf4j.Logger;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps a served model on the newest posterior version: reads the whole posteriors topic (read_committed, every
  * partition, from the start), assembles each version whose manifest and chunks are all there, verifies it
- * (sha256, sizes, the file's own digest, and the served model and adapter identity) and swaps it in;
+ * (sha256 and sizes of its posterior and adapter files, the posterior's own digest, the base model's identity and
+ * the adapter's) and swaps both in;
  * the scorer takes a version per micro-batch, so a swap happens between batches. A corrupt or incomplete
  * version is ignored with a log line and counted, and the version in use keeps serving. Without a model
  * it only catalogues the versions (for the refitter's rollbacks and {@code posterior list}).
@@ -40,7 +42,7 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable, Posterio
     private final KafkaSettings kafka;
     private final Topic<String, SpecificRecord> posteriors;
     private final ServedModel served;
-    private final Map<Long, Map<Integer, PosteriorChunk>> chunks = new HashMap<>();
+    private final Map<Long, Map<VersionPart, Map<Integer, PosteriorChunk>>> chunks = new HashMap<>();
     private final TreeMap<Long, PosteriorManifest> manifests = new TreeMap<>();
     private final Set<Long> rejected = new HashSet<>();
     private final AtomicLong swaps = new AtomicLong();
@@ -126,13 +128,13 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable, Posterio
         return List.copyOf(manifests.values());
     }
 
-    /** A version's file, assembled and verified. */
-    public synchronized byte[] file(long version) throws PosteriorVersions.InvalidVersionException {
+    /** A version's files, assembled and verified. */
+    public synchronized PosteriorVersions.Files files(long version) throws PosteriorVersions.InvalidVersionException {
         PosteriorManifest m = manifests.get(version);
         if (m == null) {
             throw new PosteriorVersions.InvalidVersionException("version " + version + " is not on the topic (never published, or retired)");
         }
-        return PosteriorVersions.assemble(m, chunks.getOrDefault(version, Map.of()));
+        return PosteriorVersions.files(m, chunks.getOrDefault(version, Map.of()));
     }
 
     @Override
@@ -180,7 +182,8 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable, Posterio
                 newestSeen.accumulateAndGet(v, Math::max);
             } else {
                 PosteriorChunk ch = (PosteriorChunk) rec;
-                chunks.computeIfAbsent(v, k -> new HashMap<>()).put(ch.getIndex(), ch);
+                chunks.computeIfAbsent(v, k -> new EnumMap<>(VersionPart.class)).computeIfAbsent(ch.getPart(), k -> new HashMap<>())
+                        .put(ch.getIndex(), ch);
             }
         } catch (Exception e) {
             reject(v, "undecodable record " + r.key() + ": " + e.getMessage());
@@ -200,10 +203,11 @@ public final class PosteriorWatcher implements Runnable, AutoCloseable, Posterio
                 continue;
             }
             try {
-                byte[] file = PosteriorVersions.assemble(manifests.get(v), chunks.getOrDefault(v, Map.of()));
-                served.swap(LaplacePosterior.fromBytes(file), v);
+                PosteriorVersions.Files files = PosteriorVersions.files(manifests.get(v), chunks.getOrDefault(v, Map.of()));
+                served.swap(files, v);
                 swaps.incrementAndGet();
-                LOG.info("serving posterior version {} ({} bytes, trigger {})", v, file.length, manifests.get(v).getTrigger());
+                LOG.info("serving version {} ({} posterior bytes{}, trigger {})", v, files.posterior().length,
+                        files.adapter() == null ? "" : ", " + files.adapter().length + " adapter bytes", manifests.get(v).getTrigger());
                 return;
             } catch (Exception e) {
                 reject(v, e.getMessage());

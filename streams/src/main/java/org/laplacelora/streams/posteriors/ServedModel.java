@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.laplacelora.model.core.CheckpointException;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.llama.ModelLoader;
@@ -16,21 +17,96 @@ import org.laplacelora.model.tasks.TaskQuestion;
 import org.laplacelora.schemas.avro.Question;
 
 /**
- * What a service serves: the base model and its tokenizer, the adapter, the task of the posterior, and the
- * posterior version in use — swapped as one, between micro-batches. The scorer scores with it, the refitter
+ * What a service serves: the base model and its tokenizer, the task of the posterior, and the version in use —
+ * a posterior and the adapter that is its mean (the one the service started with, or one a version carries),
+ * swapped as one, between micro-batches. The scorer scores with it, the refitter
  * refits it, and a {@link PosteriorWatcher} keeps it on the newest version of the posteriors topic. It also
  * decides which questions it can serve: one task (its posterior's; a generic question must have the
  * posterior's answer tokens), prompts no longer than {@code maxLength}.
  */
 public final class ServedModel implements AutoCloseable {
-    /** A posterior and its version number (0: the file the service started with). */
-    public record Version(LaplacePosterior posterior, long number) {}
+    /**
+     * A version in use: its posterior, its adapter and its number (0: the files the service started with). A
+     * {@link #lease} keeps it open; an adapter a version brought is closed once the version is swapped out and
+     * its last lease is released.
+     */
+    public static final class Version {
+        private final LaplacePosterior posterior;
+        private final LoraAdapter adapter;
+        private final boolean ownsAdapter;
+        private final long number;
+        private final AtomicInteger holders = new AtomicInteger(1);     // 1: held by being the current version
+
+        private Version(LaplacePosterior posterior, LoraAdapter adapter, boolean ownsAdapter, long number) {
+            this.posterior = posterior;
+            this.adapter = adapter;
+            this.ownsAdapter = ownsAdapter;
+            this.number = number;
+        }
+
+        public LaplacePosterior posterior() {
+            return posterior;
+        }
+
+        public LoraAdapter adapter() {
+            return adapter;
+        }
+
+        public long number() {
+            return number;
+        }
+
+        private boolean acquire() {
+            for (int h = holders.get(); h > 0; h = holders.get()) {
+                if (holders.compareAndSet(h, h + 1)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private void release() {
+            if (holders.decrementAndGet() == 0 && ownsAdapter) {
+                adapter.close();
+            }
+        }
+    }
+
+    /** The version in use when it was taken, kept open until closed. */
+    public static final class Lease implements AutoCloseable {
+        private final Version version;
+        private boolean closed;
+
+        private Lease(Version version) {
+            this.version = version;
+        }
+
+        public LaplacePosterior posterior() {
+            return version.posterior();
+        }
+
+        public LoraAdapter adapter() {
+            return version.adapter();
+        }
+
+        public long number() {
+            return version.number();
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                version.release();
+            }
+        }
+    }
 
     /** A question that passed validation, with its token ids. */
     public record Valid(Question question, EncodedExample encoded) {}
 
     private final ModelLoader.LoadedModel model;
-    private final LoraAdapter adapter;
+    private final LoraAdapter baseAdapter;
     private final NDManager manager;
     private final Task task;
     private final int maxLength;
@@ -39,12 +115,12 @@ public final class ServedModel implements AutoCloseable {
     public ServedModel(ModelLoader.LoadedModel model, LoraAdapter adapter, NDManager manager, LaplacePosterior posterior, long version,
                        int maxLength) throws CheckpointException {
         this.model = model;
-        this.adapter = adapter;
+        this.baseAdapter = adapter;
         this.manager = manager;
         this.maxLength = Math.min(maxLength, model.llama().config().maxPositions());
         TaskKind kind = TaskKind.parse(posterior.info().task());
         this.task = kind == TaskKind.GENERIC ? Task.generic(posterior.info().answers(), model.tokenizer()) : Task.of(kind, model.tokenizer());
-        swap(posterior, version);
+        this.current = verified(posterior, adapter, false, version);
     }
 
     /** Loads model, adapter and posterior (version 0) from files. */
@@ -63,16 +139,48 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
-    /** Serves another posterior from the next micro-batch on; it must belong to this model, adapter and task. */
+    /** Serves another posterior of the starting adapter from the next micro-batch on. */
     public void swap(LaplacePosterior posterior, long version) throws CheckpointException {
-        posterior.requireFittedOn(model.llama().identity(), adapter.identity());
-        posterior.requireAnswers(task.answerIds());
-        this.current = new Version(posterior, version);
+        replace(verified(posterior, baseAdapter, false, version));
     }
 
-    /** The version in use (a micro-batch takes it once and is scored with it throughout). */
-    public Version current() {
-        return current;
+    /** Serves a version's files (with the adapter it carries, or the starting one) from the next micro-batch on. */
+    public void swap(PosteriorVersions.Files files, long version) throws IOException {
+        LaplacePosterior posterior = LaplacePosterior.fromBytes(files.posterior());
+        if (files.adapter() == null) {
+            swap(posterior, version);
+            return;
+        }
+        LoraAdapter adapter = LoraAdapter.fromBytes(files.adapter(), model.llama(), manager);
+        try {
+            replace(verified(posterior, adapter, true, version));
+        } catch (CheckpointException | RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+    }
+
+    /** Checks that the posterior belongs to this model, the adapter and the task. */
+    private Version verified(LaplacePosterior posterior, LoraAdapter adapter, boolean owns, long version) throws CheckpointException {
+        posterior.requireFittedOn(model.llama().identity(), adapter.identity());
+        posterior.requireAnswers(task.answerIds());
+        return new Version(posterior, adapter, owns, version);
+    }
+
+    private synchronized void replace(Version next) {
+        Version previous = current;
+        current = next;
+        previous.release();
+    }
+
+    /** The version in use, held open until the lease is closed (a micro-batch is scored with one version throughout). */
+    public Lease lease() {
+        while (true) {
+            Version v = current;
+            if (v.acquire()) {
+                return new Lease(v);
+            }
+        }
     }
 
     public long posteriorVersion() {
@@ -85,10 +193,6 @@ public final class ServedModel implements AutoCloseable {
 
     public ModelLoader.LoadedModel model() {
         return model;
-    }
-
-    public LoraAdapter adapter() {
-        return adapter;
     }
 
     /** Where the model's arrays live (scoring allocates below it). */
@@ -141,7 +245,8 @@ public final class ServedModel implements AutoCloseable {
 
     @Override
     public void close() {
-        adapter.close();
+        current.release();
+        baseAdapter.close();
         manager.close();
         model.close();
     }

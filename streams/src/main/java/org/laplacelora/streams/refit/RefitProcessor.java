@@ -4,21 +4,28 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.laplacelora.model.laplace.posterior.FitReport;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.schemas.avro.DriftEvent;
+import org.laplacelora.schemas.avro.ForgettingCandidate;
 import org.laplacelora.schemas.avro.HeldOutMetrics;
 import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.MethodMetrics;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
 import org.laplacelora.schemas.avro.RefitReport;
 import org.laplacelora.schemas.avro.RefitRequest;
+import org.laplacelora.schemas.avro.VersionFile;
+import org.laplacelora.schemas.avro.VersionPart;
 import org.laplacelora.schemas.state.RefitterState;
 import org.laplacelora.streams.posteriors.PosteriorVersions;
 import org.slf4j.Logger;
@@ -26,10 +33,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Buffers labelled outcomes, turns drift events, label counts, the interval and requests into refits, and
- * publishes what comes of them: a new version (its chunks, then its manifest, then tombstones for versions
- * beyond the last K) and a report, all forwarded in one punctuation, so under exactly-once they commit in one
- * transaction with the buffer's and the triggers' state. A rollback republishes an old version's file as a
- * new version, so "the newest version wins" stays the one rule every scorer follows.
+ * publishes what comes of them. A refit runs on the {@link Refitter}'s worker, off the stream thread, so no
+ * transaction stays open while it works; a later punctuation finds it done and forwards its result — a new
+ * version (the chunks of its posterior and adapter files, then its manifest, then tombstones for versions
+ * beyond the last K) and a report — so under exactly-once they commit in one short transaction with the
+ * refitter's state. The next refit waits until the refitter serves that version, which its watcher swaps in
+ * only once the transaction has committed. A rollback republishes an old version's files as a new version, so
+ * "the newest version wins" stays the one rule every scorer follows.
  */
 final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(RefitProcessor.class);
@@ -42,6 +52,10 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
     private RefitTriggers triggers;
     private long unusable;
     private String waitingFor;
+    private Running running;
+
+    /** A refit on the worker: what triggered it, on how many outcomes, from when. */
+    private record Running(Future<Refitter.Result> result, String trigger, int outcomes, long lastVersion, long startedAt) {}
 
     RefitProcessor(Refitter refitter, RefitterSettings settings) {
         this.refitter = refitter;
@@ -103,6 +117,13 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         }
         switch (action) {
             case REFIT -> {
+                if (running != null) {
+                    LOG.info("manual refit requested by {} while a refit runs; refused", q.getRequestedBy());
+                    report(refitter.servingVersion(), false, String.format("a refit (%s) has been running for %.0f s; ask again when "
+                            + "its report is out", running.trigger(), (now - running.startedAt()) / 1e3), Trigger.MANUAL.id(),
+                            buffer.size(), null, now);
+                    return;
+                }
                 LOG.info("manual refit requested by {}", q.getRequestedBy());
                 triggers.manual(now);
             }
@@ -113,25 +134,34 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
     private void check(long now) {
         triggers.tick(now);
         buffer.evict(settings.bufferSize(), now - settings.bufferAge().toMillis());
-        RefitTriggers.Due due = triggers.due(now);
-        if (due != null) {
-            long available = buffer.countFrom(due.fromSequence());
-            if (available >= settings.minExamples() || due.manual() && available >= 4) {
-                waitingFor = null;
-                refit(due, now);
-            } else if (due.manual()) {
-                report(refitter.servingVersion(), false, "the buffer holds " + available + " labelled questions; a refit needs at least 4",
-                        Trigger.MANUAL.id(), available, 0, 0, null, null, 0, now);
-                triggers.refitted(now);
-            } else if (!due.trigger().equals(waitingFor)) {
-                waitingFor = due.trigger();
-                LOG.info("{} refit waits for labelled questions: {} of {} so far", due.trigger(), available, settings.minExamples());
+        if (running != null) {
+            if (running.result().isDone()) {
+                finish(running, now);
+                running = null;
+            }
+        } else {
+            RefitTriggers.Due due = triggers.due(now);
+            if (due != null && refitter.serves(lastVersion())) {
+                long available = buffer.countFrom(due.fromSequence());
+                int needed = settings.refit().minimumBuffer();
+                if (available >= Math.max(needed, settings.minExamples()) || due.manual() && available >= needed) {
+                    waitingFor = null;
+                    start(due, now);
+                } else if (due.manual()) {
+                    report(refitter.servingVersion(), false, "the buffer holds " + available + " labelled questions; a refit needs at least "
+                            + needed, Trigger.MANUAL.id(), available, null, now);
+                    triggers.refitted(now);
+                } else if (!due.trigger().equals(waitingFor)) {
+                    waitingFor = due.trigger();
+                    LOG.info("{} refit waits for labelled questions: {} of {} so far", due.trigger(), available,
+                            Math.max(needed, settings.minExamples()));
+                }
             }
         }
         save(lastVersion());
     }
 
-    private void refit(RefitTriggers.Due due, long now) {
+    private void start(RefitTriggers.Due due, long now) {
         String trigger = due.trigger() + (due.events() > 1 ? " (" + due.events() + " events)" : "");
         if (due.trigger().contains(Trigger.DRIFT.id())) {
             int dropped = buffer.dropBefore(due.fromSequence());
@@ -140,93 +170,136 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
             }
         }
         List<LabelledOutcome> outcomes = buffer.from(0);
-        LOG.info("refitting ({}) on {} labelled question(s)", trigger, outcomes.size());
-        try {
-            Refitter.Result r = refitter.refit(outcomes, settings.refit());
-            if (r.unusable() > 0) {
-                LOG.warn("{} buffered question(s) no longer encode for this model (too long, or another task); left out", r.unusable());
-            }
-            PosteriorRefit.Outcome o = r.outcome();
-            HeldOutMetrics before = metrics(o.before());
-            HeldOutMetrics after = metrics(o.after());
-            if (o.accepted()) {
-                long version = refitter.nextVersion(lastVersion());
-                LaplacePosterior p = publish(version, r.file(), trigger, r.windowStart(), r.windowEnd(), before, after, now);
-                report(version, true, o.reason(), trigger, outcomes.size(), o.fitExamples(), o.heldOutExamples(), before, after,
-                        o.seconds(), now);
-                LOG.info("published posterior version {} ({}; λ {}, {} s)", version, o.reason(), p.prior().lambda(),
-                        String.format("%.1f", o.seconds()));
-            } else {
-                report(refitter.servingVersion(), false, o.reason(), trigger, outcomes.size(), o.fitExamples(), o.heldOutExamples(),
-                        before, after, o.seconds(), now);
-                LOG.info("refit rejected by the gate: {}; version {} keeps serving", o.reason(), refitter.servingVersion());
-            }
-        } catch (Exception e) {
-            LOG.warn("refit failed: {}", e.toString());
-            report(refitter.servingVersion(), false, "refit failed: " + e.getMessage(), trigger, outcomes.size(), 0, 0, null, null, 0, now);
-        }
+        LOG.info("refitting ({}, {}) on {} labelled question(s)", trigger, settings.refit().mode().id(), outcomes.size());
+        running = new Running(refitter.submit(outcomes, settings.refit()), trigger, outcomes.size(), lastVersion(), now);
+    }
+
+    /** Publishes (or reports) what the worker made of a refit; the trigger is spent either way. */
+    private void finish(Running r, long now) {
         triggers.refitted(now);
+        Refitter.Result result;
+        try {
+            result = r.result().get();
+        } catch (Exception e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            LOG.warn("refit failed: {}", cause.toString());
+            report(refitter.servingVersion(), false, "refit failed: " + cause.getMessage(), r.trigger(), r.outcomes(), null, now);
+            return;
+        }
+        if (result.unusable() > 0) {
+            LOG.warn("{} buffered question(s) no longer encode for this model (too long, or another task); left out", result.unusable());
+        }
+        PosteriorRefit.Outcome o = result.outcome();
+        if (lastVersion() != r.lastVersion()) {
+            report(refitter.servingVersion(), false, "superseded: version " + lastVersion() + " was published while it ran ("
+                    + o.reason() + ")", r.trigger(), r.outcomes(), o, now);
+            return;
+        }
+        if (!o.accepted()) {
+            report(refitter.servingVersion(), false, o.reason(), r.trigger(), r.outcomes(), o, now);
+            LOG.info("refit rejected by the gate: {}; version {} keeps serving", o.reason(), refitter.servingVersion());
+            return;
+        }
+        try {
+            long version = refitter.nextVersion(lastVersion());
+            LaplacePosterior p = publish(version, result.files(), r.trigger(), result.windowStart(), result.windowEnd(), o, now);
+            report(version, true, o.reason(), r.trigger(), r.outcomes(), o, now);
+            LOG.info("published version {} ({} refit; {}; λ {}, {} s)", version, o.mode().id(), o.reason(), p.prior().lambda(),
+                    String.format("%.1f", o.seconds()));
+        } catch (Exception e) {
+            LOG.warn("publishing the refit failed: {}", e.toString());
+            report(refitter.servingVersion(), false, "publishing failed: " + e.getMessage(), r.trigger(), r.outcomes(), o, now);
+        }
     }
 
     private void rollback(long to, String by, long now) {
         String trigger = "rollback to version " + to + (by == null || by.isEmpty() ? "" : " by " + by);
         try {
-            byte[] file = refitter.file(to);
+            PosteriorVersions.Files files = refitter.files(to);
             long version = refitter.nextVersion(lastVersion());
-            publish(version, file, trigger, -1, -1, null, null, now);
-            report(version, true, "version " + version + " serves version " + to + "'s posterior", trigger, buffer.size(), 0, 0,
-                    null, null, 0, now);
-            LOG.info("rolled back: version {} is version {}'s posterior", version, to);
+            publish(version, files, trigger, -1, -1, null, now);
+            report(version, true, "version " + version + " serves version " + to + "'s posterior and adapter", trigger, buffer.size(),
+                    null, now);
+            LOG.info("rolled back: version {} is version {}'s posterior and adapter", version, to);
         } catch (Exception e) {
             LOG.warn("rollback to version {} refused: {}", to, e.getMessage());
-            report(refitter.servingVersion(), false, "rollback refused: " + e.getMessage(), trigger, buffer.size(), 0, 0, null, null, 0, now);
+            report(refitter.servingVersion(), false, "rollback refused: " + e.getMessage(), trigger, buffer.size(), null, now);
         }
     }
 
-    /** Chunks, then the manifest, then tombstones for the versions beyond the last K. */
-    private LaplacePosterior publish(long version, byte[] file, String trigger, long windowStart, long windowEnd,
-                                     HeldOutMetrics before, HeldOutMetrics after, long now) throws Exception {
-        List<PosteriorChunk> chunks = PosteriorVersions.split(version, file, settings.chunkBytes());
-        LaplacePosterior p = refitter.adopt(version, file, chunks.size());   // verifies it before anyone else sees it
+    /** The chunks of both files, then the manifest, then tombstones for the versions beyond the last K. */
+    private LaplacePosterior publish(long version, PosteriorVersions.Files files, String trigger, long windowStart, long windowEnd,
+                                     PosteriorRefit.Outcome o, long now) throws Exception {
+        LaplacePosterior p = refitter.verify(files);   // before anyone else sees it
+        List<PosteriorChunk> chunks = PosteriorVersions.split(version, VersionPart.POSTERIOR, files.posterior(), settings.chunkBytes());
+        List<PosteriorChunk> adapterChunks = files.adapter() == null ? List.of()
+                : PosteriorVersions.split(version, VersionPart.ADAPTER, files.adapter(), settings.chunkBytes());
         for (PosteriorChunk c : chunks) {
-            forward(PosteriorVersions.chunkKey(version, c.getIndex()), c, now);
+            forward(PosteriorVersions.chunkKey(version, VersionPart.POSTERIOR, c.getIndex()), c, now);
+        }
+        for (PosteriorChunk c : adapterChunks) {
+            forward(PosteriorVersions.chunkKey(version, VersionPart.ADAPTER, c.getIndex()), c, now);
         }
         PosteriorManifest m = PosteriorManifest.newBuilder()
-                .setVersion(version).setSha256(PosteriorVersions.sha256(file)).setChunks(chunks.size()).setBytes(file.length)
+                .setVersion(version).setSha256(PosteriorVersions.sha256(files.posterior())).setChunks(chunks.size())
+                .setBytes(files.posterior().length)
                 .setModel(p.info().modelIdentity()).setAdapter(p.info().adapterIdentity())
                 .setPriorPrecision(p.prior().lambda()).setCurvatureScale(p.prior().tau())
                 .setExamples(p.info().examples()).setFactorRank(p.info().sketchRank()).setConvention(p.info().convention().id())
                 .setTrigger(trigger)
                 .setWindowStart(windowStart < 0 ? null : Instant.ofEpochMilli(windowStart))
                 .setWindowEnd(windowEnd < 0 ? null : Instant.ofEpochMilli(windowEnd))
-                .setHeldOutBefore(before).setHeldOutAfter(after)
+                .setHeldOutBefore(o == null ? null : metrics(o.before().laplace()))
+                .setHeldOutAfter(o == null ? null : metrics(o.after().laplace()))
+                .setAdapterFile(files.adapter() == null ? null : VersionFile.newBuilder().setSha256(PosteriorVersions.sha256(files.adapter()))
+                        .setChunks(adapterChunks.size()).setBytes(files.adapter().length).build())
+                .setTemperature(p.temperature())
+                .setRefitMode(o == null ? null : o.mode().id())
+                .setForgetting(o == null || Double.isNaN(forgetting(p)) ? null : forgetting(p))
                 .setCreatedAt(Instant.ofEpochMilli(now)).build();
         forward(PosteriorVersions.manifestKey(version), m, now);
         save(version);
-        List<Map.Entry<Long, Integer>> onTopic = List.copyOf(refitter.versionsOnTopic().entrySet());
+        refitter.published(version, files, new Refitter.Chunks(chunks.size(), adapterChunks.size()));
+        List<Map.Entry<Long, Refitter.Chunks>> onTopic = List.copyOf(refitter.versionsOnTopic().entrySet());
         for (int i = 0; i < onTopic.size() - settings.keepVersions(); i++) {
             long old = onTopic.get(i).getKey();
-            for (int c = 0; c < onTopic.get(i).getValue(); c++) {
-                forward(PosteriorVersions.chunkKey(old, c), null, now);
+            for (int c = 0; c < onTopic.get(i).getValue().posterior(); c++) {
+                forward(PosteriorVersions.chunkKey(old, VersionPart.POSTERIOR, c), null, now);
+            }
+            for (int c = 0; c < onTopic.get(i).getValue().adapter(); c++) {
+                forward(PosteriorVersions.chunkKey(old, VersionPart.ADAPTER, c), null, now);
             }
             forward(PosteriorVersions.manifestKey(old), null, now);
             refitter.retired(old);
-            LOG.info("retired posterior version {} (keeping the last {})", old, settings.keepVersions());
+            LOG.info("retired version {} (keeping the last {})", old, settings.keepVersions());
         }
         return p;
+    }
+
+    /** τ_f of an online refit's posterior (NaN for others). */
+    private static double forgetting(LaplacePosterior p) {
+        return p.report() instanceof FitReport.Refit r ? r.forgetting() : Double.NaN;
     }
 
     private void forward(String key, Object value, long now) {
         context().forward(new Record<>(key, value, now));
     }
 
-    private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, long fit, long heldOut,
-                        HeldOutMetrics before, HeldOutMetrics after, double seconds, long now) {
-        RefitReport rep = RefitReport.newBuilder().setVersion(version).setAccepted(accepted).setReason(reason).setTrigger(trigger)
-                .setBufferSize(bufferSize).setFitExamples(fit).setHeldOutExamples(heldOut)
-                .setHeldOutBefore(before).setHeldOutAfter(after).setSeconds(seconds)
-                .setReportedAt(Instant.ofEpochMilli(now)).build();
-        context().forward(new Record<>(Long.toString(version), (Object) rep, now));
+    private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o,
+                        long now) {
+        RefitReport.Builder rep = RefitReport.newBuilder().setVersion(version).setAccepted(accepted).setReason(reason).setTrigger(trigger)
+                .setBufferSize(bufferSize).setFitExamples(0).setHeldOutExamples(0).setSeconds(0).setReportedAt(Instant.ofEpochMilli(now));
+        if (o != null) {
+            rep.setFitExamples(o.fitRows()).setHeldOutExamples(o.tuningRows() + o.gateRows()).setTuningExamples((long) o.tuningRows())
+                    .setGateExamples((long) o.gateRows()).setHeldOutBefore(metrics(o.before().laplace()))
+                    .setHeldOutAfter(metrics(o.after().laplace())).setGateBefore(metrics(o.before())).setGateAfter(metrics(o.after()))
+                    .setRefitMode(o.mode().id()).setLambdaAtBoundary(o.lambdaAtBoundary()).setSeconds(o.seconds())
+                    .setForgetting(Double.isNaN(forgetting(o.candidate())) ? null : forgetting(o.candidate()))
+                    .setCandidates(o.candidates().stream().map(c -> ForgettingCandidate.newBuilder().setForgetting(c.forgetting())
+                            .setPriorPrecision(c.lambda()).setLambdaAtBoundary(c.lambdaAtRangeBoundary()).setTemperature(c.temperature())
+                            .setTuningNll(c.tuningNll()).build()).toList());
+        }
+        context().forward(new Record<>(Long.toString(version), (Object) rep.build(), now));
     }
 
     private long lastVersion() {
@@ -238,7 +311,12 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         state.put(KEY, RefitterState.newBuilder().setLastVersion(lastVersion).setTriggers(triggers.encode()).build());
     }
 
-    private static HeldOutMetrics metrics(PosteriorRefit.HeldOut h) {
-        return h == null ? null : HeldOutMetrics.newBuilder().setN(h.n()).setAccuracy(h.accuracy()).setEce(h.ece()).setNll(h.nll()).build();
+    private static HeldOutMetrics metrics(PosteriorRefit.Scores h) {
+        return HeldOutMetrics.newBuilder().setN(h.n()).setAccuracy(h.accuracy()).setEce(h.ece()).setNll(h.nll()).build();
+    }
+
+    private static MethodMetrics metrics(PosteriorRefit.MethodScores m) {
+        return MethodMetrics.newBuilder().setLaplace(metrics(m.laplace())).setTemperature(metrics(m.temperature())).setMap(metrics(m.map()))
+                .build();
     }
 }

@@ -18,7 +18,7 @@ import org.laplacelora.streams.posteriors.PosteriorVersions;
  * @param driftLookback a drift refit uses the outcomes from this many before the detection on (detectors fire late)
  * @param keepVersions versions kept on the posteriors topic; older ones are retired with tombstones
  * @param chunkBytes largest chunk of a posterior file
- * @param refit held-out fraction, blend weight, gate margin, evidence tuning
+ * @param refit how a refit works: its mode, the buffer's split, the online update, the gate
  */
 @RecordBuilder
 public record RefitterSettings(int bufferSize, Duration bufferAge, int everyLabels, Duration interval, Duration debounce,
@@ -34,7 +34,8 @@ public record RefitterSettings(int bufferSize, Duration bufferAge, int everyLabe
     }
 
     public static RefitterSettings defaults() {
-        return new RefitterSettings(2000, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(10), Duration.ofMinutes(5), 64,
+        return new RefitterSettings(2000, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(10), Duration.ofMinutes(5),
+                PosteriorRefit.Settings.defaults().minimumBuffer(),
                 25, 5, PosteriorVersions.CHUNK_BYTES, PosteriorRefit.Settings.defaults());
     }
 }

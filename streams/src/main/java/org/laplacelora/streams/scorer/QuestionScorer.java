@@ -38,18 +38,23 @@ public final class QuestionScorer implements AutoCloseable {
 
     /** Scores a micro-batch with one posterior version throughout; predictions in the batch's order. */
     public List<Prediction> score(List<ServedModel.Valid> batch, long startedAtMillis) {
-        ServedModel.Version version = served.current();
+        try (ServedModel.Lease version = served.lease()) {
+            return score(batch, startedAtMillis, version);
+        }
+    }
+
+    private List<Prediction> score(List<ServedModel.Valid> batch, long startedAtMillis, ServedModel.Lease version) {
         List<EncodedExample> encoded = batch.stream().map(ServedModel.Valid::encoded).toList();
         List<ScoredExample> scored;
         try {
-            scored = new LaplacePredictor(served.model().llama(), served.adapter(), version.posterior(), predictive)
+            scored = new LaplacePredictor(served.model().llama(), version.adapter(), version.posterior(), predictive)
                     .predict(encoded, served.padId(), served.manager());
         } catch (CheckpointException e) {
             throw new IllegalStateException("the served posterior does not fit the served model: " + e.getMessage(), e);
         }
         long now = System.currentTimeMillis();
         String model = served.model().llama().identity();
-        String adapter = served.adapter().identity();
+        String adapter = version.posterior().info().adapterIdentity();
         List<Prediction> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Question q = batch.get(i).question();

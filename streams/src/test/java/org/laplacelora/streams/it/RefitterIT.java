@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.refit.PosteriorRefit;
+import org.laplacelora.model.refit.RefitMode;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
@@ -76,9 +77,11 @@ class RefitterIT {
         cluster.close();
     }
 
+    /** Curvature refits (the online ones have OnlineRefitIT), at least 3 gating rows, λ on its range's edge allowed. */
     private static RefitterSettings settings() {
         return new RefitterSettings(100, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofMillis(200), Duration.ofMinutes(5), 8, 2, 5, 4096,
-                new PosteriorRefit.Settings(0.3, 0, 0.01, false, 4, 1000, 0));
+                PosteriorRefit.Settings.defaults().withMode(RefitMode.CURVATURE).withMinGate(3).withBatchSize(4).withTuningSamples(1000)
+                        .withAllowBoundary(true));
     }
 
     private static List<RefitReport> reports(int atLeast) {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.refit.PosteriorRefit;
+import org.laplacelora.model.refit.RefitMode;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.PosteriorChunk;
@@ -74,9 +75,14 @@ class RefitterTopologyTest {
         scorer.swap(original, 0);
     }
 
+    /**
+     * Curvature refits with 3 gating rows at least (a buffer of 14); answers that are all wrong are best made 50/50,
+     * with λ at the bottom of its range, allowed here.
+     */
     private static RefitterSettings settings(int bufferSize, int keep, double margin) {
         return new RefitterSettings(bufferSize, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofSeconds(1), Duration.ofSeconds(30), 8, 2,
-                keep, 4096, new PosteriorRefit.Settings(0.3, 0, margin, false, 4, 1000, 0));
+                keep, 4096, PosteriorRefit.Settings.defaults().withMode(RefitMode.CURVATURE).withMinGate(3).withBatchSize(4)
+                        .withTuningSamples(1000).withGateMargin(margin).withAllowBoundary(true));
     }
 
     private static final class Harness implements AutoCloseable {
@@ -125,9 +131,21 @@ class RefitterTopologyTest {
             driver.advanceWallClockTime(d);
         }
 
+        /** The next report, letting wall-clock time pass (a refit runs on the refitter's worker) until one comes. */
+        RefitReport awaitReport() throws InterruptedException {
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (reports.isEmpty()) {
+                assertThat(System.nanoTime()).as("a refit report within 120 s").isLessThan(deadline);
+                Thread.sleep(20);
+                driver.advanceWallClockTime(Duration.ofMillis(250));
+            }
+            return reports.readValue();
+        }
+
         @Override
         public void close() {
             driver.close();
+            refitter.close();
         }
     }
 
@@ -163,7 +181,7 @@ class RefitterTopologyTest {
             h.sendOutcomes(outcomes);
             h.request(RefitRequests.refitNow("test"));
             h.advance(Duration.ofSeconds(1));
-            RefitReport report = h.reports.readValue();
+            RefitReport report = h.awaitReport();
             assertThat(report.getAccepted()).as(report.getReason()).isTrue();
             assertThat(report.getVersion()).isEqualTo(1);
             assertThat(report.getTrigger()).isEqualTo("manual");
@@ -179,7 +197,11 @@ class RefitterTopologyTest {
             assertThat(m.getChunks()).isEqualTo(chunks);
             assertThat(m.getTrigger()).isEqualTo("manual");
             assertThat(m.getModel()).isEqualTo(scorer.model().llama().identity());
-            assertThat(m.getAdapter()).isEqualTo(scorer.adapter().identity());
+            assertThat(m.getAdapter()).isEqualTo(original.info().adapterIdentity());
+            assertThat(m.getAdapterFile()).as("a curvature refit of version 0 keeps the starting adapter").isNull();
+            assertThat(m.getRefitMode()).isEqualTo("curvature");
+            assertThat(report.getGateBefore().getMap().getN()).isEqualTo(report.getGateExamples()).isEqualTo(4);
+            assertThat(report.getTuningExamples()).isEqualTo(4);
             assertThat(m.getHeldOutAfter().getNll()).isEqualTo(report.getHeldOutAfter().getNll());
             LaplacePosterior published = LaplacePosterior.fromBytes(p.file(1));
             assertThat(published.prior().lambda()).isEqualTo(m.getPriorPrecision()).isLessThan(1e4);
@@ -194,7 +216,7 @@ class RefitterTopologyTest {
             h.sendOutcomes(outcomes);
             h.request(RefitRequests.refitNow("test"));
             h.advance(Duration.ofSeconds(1));
-            RefitReport report = h.reports.readValue();
+            RefitReport report = h.awaitReport();
             assertThat(report.getAccepted()).isFalse();
             assertThat(report.getReason()).contains("rejected").contains("margin 100");
             assertThat(report.getVersion()).as("the version that keeps serving").isZero();
@@ -215,7 +237,9 @@ class RefitterTopologyTest {
             h.advance(Duration.ofMillis(300));
             assertThat(h.reports.isEmpty()).as("still debouncing").isTrue();
             h.advance(Duration.ofMillis(600));
-            List<RefitReport> reports = h.reports.readValuesToList();
+            List<RefitReport> reports = new ArrayList<>(List.of(h.awaitReport()));
+            h.advance(Duration.ofSeconds(2));
+            reports.addAll(h.reports.readValuesToList());
             assertThat(reports).hasSize(1);
             assertThat(reports.get(0).getTrigger()).isEqualTo("drift (3 events)");
             assertThat(reports.get(0).getBufferSize()).as("outcomes from 5 − lookback 2 on").isEqualTo(20 - 3);
@@ -232,7 +256,7 @@ class RefitterTopologyTest {
             h.sendOutcomes(outcomes);
             h.request(RefitRequests.refitNow("test"));
             h.advance(Duration.ofSeconds(1));
-            assertThat(h.reports.readValue().getVersion()).isEqualTo(1);
+            assertThat(h.awaitReport().getVersion()).isEqualTo(1);
             Published first = Published.read(h.posteriors);
 
             h.request(RefitRequests.rollback(0, "test"));
@@ -275,7 +299,7 @@ class RefitterTopologyTest {
                     .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(8, 20).mapToObj(i -> RefitBuffer.key(i)).toList());
             h.request(RefitRequests.refitNow("test"));
             h.advance(Duration.ofSeconds(1));
-            assertThat(h.reports.readValue().getBufferSize()).isEqualTo(12);
+            assertThat(h.awaitReport().getBufferSize()).isEqualTo(12);
         }
     }
 }

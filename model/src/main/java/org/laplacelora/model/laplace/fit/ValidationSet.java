@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
+import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.curvature.LoraBlock;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PosteriorBlock;
@@ -131,6 +132,15 @@ public final class ValidationSet {
         Calibration c = new Calibration();
         for (int n = 0; n < labels.length; n++) {
             c.add(probabilities(n, posterior, prior, include, link), labels[n]);
+        }
+        return c.metrics();
+    }
+
+    /** Accuracy, ECE, NLL and the rest of softmax(μ/T): MAP at T = 1, the temperature-scaling baseline otherwise. */
+    public CalibrationScores calibrationAt(double temperature) {
+        Calibration c = new Calibration();
+        for (int n = 0; n < labels.length; n++) {
+            c.add(Categorical.softmax(mu[n], temperature), labels[n]);
         }
         return c.metrics();
     }

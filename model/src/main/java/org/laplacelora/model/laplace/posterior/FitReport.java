@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.util.List;
 import java.util.Map;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
 
@@ -38,7 +39,21 @@ public sealed interface FitReport {
     record ConventionScore(double lambda, double tau, double validationNll, double validationEce, boolean lambdaAtRangeBoundary,
                            double lastLayerLambda, double lastLayerValidationNll, boolean lastLayerLambdaAtRangeBoundary) {}
 
-    /** A refit on recent labelled traffic: λ tuned on its held-out part, and the gate's verdict. */
+    /**
+     * A refit on recent labelled traffic: its mode, the buffer's three parts, λ tuned on the tuning part (with
+     * the temperature of the TS baseline, re-fitted there too), every forgetting factor tried (online) and the
+     * gate's verdict on the gating part.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    record Refit(TuningReport tuning, String gate, int buffer, int heldOut, double blendWeight) implements FitReport {}
+    record Refit(String mode, TuningReport tuning, String gate, int buffer, int fitRows, int tuningRows, int gateRows,
+                 double blendWeight, double forgetting, List<ForgettingCandidate> candidates) implements FitReport {
+        public Refit {
+            candidates = candidates == null ? List.of() : List.copyOf(candidates);
+        }
+    }
+
+    /** One forgetting factor τ_f of an online refit: a whole update, scored on the tuning rows. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    record ForgettingCandidate(double forgetting, double lambda, boolean lambdaAtRangeBoundary, double temperature,
+                               double tuningNll) {}
 }

@@ -30,7 +30,8 @@ import org.laplacelora.model.tasks.EncodedExample;
 class PosteriorFileTest {
     private static ReferenceCase ref;
     private static LaplacePosterior posterior;
-    private static final FitReport REPORT = new FitReport.Refit(new TuningReport.Evidence(2.0, null, -3.5, 1.5, 2.0), "test", 8, 3, 0);
+    private static final FitReport REPORT = new FitReport.Refit("online", new TuningReport.Evidence(2.0, null, -3.5, 1.5, 2.0), "test", 8,
+            4, 2, 2, 0, 0.5, java.util.List.of(new FitReport.ForgettingCandidate(0.5, 2.0, false, 1.3, 0.61)));
 
     @BeforeAll
     static void fit() {

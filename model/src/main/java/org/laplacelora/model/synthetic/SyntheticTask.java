@@ -1,4 +1,4 @@
-package org.laplacelora.streams.demo;
+package org.laplacelora.model.synthetic;
 
 import java.util.ArrayList;
 import java.util.List;

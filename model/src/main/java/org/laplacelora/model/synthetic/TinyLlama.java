@@ -1,4 +1,4 @@
-package org.laplacelora.streams.demo;
+package org.laplacelora.model.synthetic;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
