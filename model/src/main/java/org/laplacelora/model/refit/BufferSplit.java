@@ -24,28 +24,26 @@ public record BufferSplit(List<EncodedExample> fit, List<EncodedExample> tune, L
      */
     public static BufferSplit of(List<EncodedExample> buffer, double fitFraction, double tuneFraction, int minGate, long seed) {
         int n = buffer.size();
-        int nFit = (int) Math.round(fitFraction * n);
-        int nTune = (int) Math.round(tuneFraction * n);
-        int nGate = n - nFit - nTune;
-        if (nFit < 2 || nTune < 2 || nGate < Math.max(2, minGate)) {
+        if (n < minimumBuffer(fitFraction, tuneFraction, minGate)) {
             throw new IllegalArgumentException(String.format("a refit needs at least %d labelled examples (%.0f%% fit, %.0f%% tune, "
                     + "the rest, at least %d, gate); the buffer has %d", minimumBuffer(fitFraction, tuneFraction, minGate),
                     100 * fitFraction, 100 * tuneFraction, minGate, n));
         }
+        int nFit = (int) Math.floor(fitFraction * n + 1e-9);
+        int nTune = (int) Math.floor(tuneFraction * n + 1e-9);
         List<EncodedExample> shuffled = new ArrayList<>(buffer);
         Collections.shuffle(shuffled, new Random(seed));
         return new BufferSplit(shuffled.subList(0, nFit), shuffled.subList(nFit, nFit + nTune), shuffled.subList(nFit + nTune, n));
     }
 
-    /** The smallest buffer {@link #of} accepts. */
+    /**
+     * The smallest buffer {@link #of} accepts: the fitting and tuning parts are rounded down, so the gating part
+     * holds at least the rest's fraction of any larger buffer too.
+     */
     public static int minimumBuffer(double fitFraction, double tuneFraction, int minGate) {
-        for (int n = 6; ; n++) {
-            int nFit = (int) Math.round(fitFraction * n);
-            int nTune = (int) Math.round(tuneFraction * n);
-            if (nFit >= 2 && nTune >= 2 && n - nFit - nTune >= Math.max(2, minGate)) {
-                return n;
-            }
-        }
+        double gate = 1 - fitFraction - tuneFraction;
+        return Math.max((int) Math.ceil(Math.max(2, minGate) / gate - 1e-9),
+                (int) Math.ceil(2 / Math.min(fitFraction, tuneFraction) - 1e-9));
     }
 
     public int size() {

@@ -9,7 +9,9 @@ enum EventKind {
     /** No label within the horizon. */
     LABEL_MISSING,
     /** A label after that. */
-    LABEL_LATE;
+    LABEL_LATE,
+    /** A prediction as it came (for the label-free detectors). */
+    PREDICTION;
 
     String id() {
         return name().toLowerCase(Locale.ROOT);

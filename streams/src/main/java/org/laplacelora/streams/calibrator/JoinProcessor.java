@@ -16,6 +16,7 @@ import org.laplacelora.schemas.avro.CalibratorEvent;
 import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
+import org.laplacelora.schemas.avro.PredictionSignal;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.state.JoinEntry;
 
@@ -67,6 +68,9 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
         if (in instanceof Question q) {
             e.setQuestion(q);
         } else if (in instanceof Prediction p) {
+            if (e.getPrediction() == null) {
+                signal(id, p, now);
+            }
             e.setPrediction(p);
         } else {
             e.setLabel((Label) in);
@@ -106,6 +110,13 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
                 store.put(kv.key, entry(now, e.getJoined(), true));
             }
         }
+    }
+
+    private void signal(String id, Prediction p, long now) {
+        PredictionSignal signal = PredictionSignal.newBuilder().setPosteriorVersion(p.getPosteriorVersion())
+                .setEntropy(p.getEntropy()).setEpistemic(p.getEpistemic()).build();
+        context().forward(new Record<>(ALL, CalibratorEvent.newBuilder().setKind(EventKind.PREDICTION.id()).setQuestionId(id)
+                .setSignal(signal).setAt(Instant.ofEpochMilli(now)).build(), now));
     }
 
     private void forward(String id, EventKind kind, LabelledOutcome outcome, long now) {

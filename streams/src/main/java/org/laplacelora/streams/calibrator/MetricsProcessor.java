@@ -8,6 +8,7 @@ import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.predictive.Method;
 import org.laplacelora.model.metrics.Calibration;
 import org.laplacelora.model.metrics.CalibrationScores;
@@ -18,7 +19,6 @@ import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.ReliabilityBin;
 import org.laplacelora.schemas.state.CalibratorState;
-import org.laplacelora.schemas.state.PageHinkleyState;
 import org.laplacelora.schemas.state.VersionState;
 import org.laplacelora.schemas.state.WindowState;
 
@@ -31,10 +31,12 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     private static final String KEY = "state";
 
     private final CalibratorSettings s;
+    private final DriftDetectors detectors;
     private KeyValueStore<String, CalibratorState> store;
 
     MetricsProcessor(CalibratorSettings settings) {
         this.s = settings;
+        this.detectors = new DriftDetectors(settings);
     }
 
     @Override
@@ -50,14 +52,14 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         if (kind == null) {
             return;
         }
-        CalibratorState state = store.get(KEY);
-        if (state == null) {
-            state = initial();
-        }
+        CalibratorState stored = store.get(KEY);
+        CalibratorState state = stored == null ? initial() : stored;
         switch (kind) {
             case LABEL_MISSING -> state.setLabelsMissing(state.getLabelsMissing() + 1);
             case LABEL_LATE -> state.setLabelsLate(state.getLabelsLate() + 1);
             case OUTCOME -> outcome(state, ev.getOutcome());
+            case PREDICTION -> detectors.prediction(state, ev.getQuestionId(), ev.getSignal())
+                    .forEach(f -> drift(f, state.getNextSequence() - 1, context().currentSystemTimeMs()));
         }
         store.put(KEY, state);
     }
@@ -65,7 +67,7 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     private static CalibratorState initial() {
         return CalibratorState.newBuilder().setNextSequence(0).setLabelsMissing(0).setLabelsLate(0)
                 .setRunning(CalibrationState.empty()).setWindow(emptyWindow(0)).setVersions(new ArrayList<>())
-                .setPageHinkley(new HashMap<>()).build();
+                .setPageHinkley(new HashMap<>()).setLabelFree(DriftDetectors.initialLabelFree()).build();
     }
 
     private static WindowState emptyWindow(long index) {
@@ -93,12 +95,8 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
             CalibrationState.add(state.getRunning(), m, probabilities, o.getLabel());
             CalibrationState.add(v.getCalibration(), m, probabilities, o.getLabel());
             CalibrationState.add(w.getCalibration(), m, probabilities, o.getLabel());
-        }
-        double nll = -Math.log(Math.max(probabilities(p, s.driftMethod())[o.getLabel()], 1e-12));
-        PageHinkleyState ph = state.getPageHinkley().computeIfAbsent(s.driftMethod().id(), k -> PageHinkley.initial());
-        double fired = new PageHinkley(ph).add(nll, s.phDelta(), s.phThreshold(), s.phMinOutcomes());
-        if (!Double.isNaN(fired)) {
-            drift(Detector.PAGE_HINKLEY, fired, s.phThreshold(), seq, version, now);
+            boolean correct = Categorical.argmax(probabilities) == o.getLabel();
+            detectors.outcome(state, m, probabilities[o.getLabel()], correct, version).forEach(f -> drift(f, seq, now));
         }
         w.setCount(w.getCount() + 1);
         if (w.getCount() >= s.windowSize()) {
@@ -113,7 +111,8 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                 return v;
             }
         }
-        VersionState v = VersionState.newBuilder().setVersion(version).setCalibration(CalibrationState.empty()).build();
+        VersionState v = VersionState.newBuilder().setVersion(version).setCalibration(CalibrationState.empty())
+                .setEceReferences(new HashMap<>()).build();
         state.getVersions().add(v);
         return v;
     }
@@ -123,7 +122,6 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         long first = w.getFirstOutcome();
         Instant start = Instant.ofEpochMilli(w.getStartMs());
         Instant end = Instant.ofEpochMilli(w.getEndMs());
-        double ece = CalibrationState.of(w.getCalibration(), s.driftMethod()).metrics().ece();
         VersionState v = version(state, version);
         long versionFirst = v.getFirstOutcome() == null ? first : v.getFirstOutcome();
         for (Method m : CalibratorTopology.METHODS) {
@@ -135,11 +133,9 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                     versionFirst, lastSeq, version, now);
         }
         v.setFirstOutcome(versionFirst);
-        // Windowed ECE against the reference window: the first complete window of this posterior version.
-        if (v.getEceReference() == null) {
-            v.setEceReference(ece);
-        } else if (ece - v.getEceReference() > s.eceRise()) {
-            drift(Detector.ECE_WINDOW, ece, v.getEceReference() + s.eceRise(), lastSeq, version, now);
+        for (Method m : CalibratorTopology.METHODS) {
+            double ece = CalibrationState.of(w.getCalibration(), m).metrics().ece();
+            detectors.window(v, m, ece).forEach(f -> drift(f, lastSeq, now));
         }
         state.setWindow(emptyWindow(w.getIndex() + 1));
     }
@@ -163,11 +159,11 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         context().forward(new Record<>(key, (Object) out, now));
     }
 
-    private void drift(Detector detector, double statistic, double threshold, long seq, long version, long now) {
-        DriftEvent d = DriftEvent.newBuilder().setDetector(detector.id()).setMethod(s.driftMethod().id()).setStatistic(statistic)
-                .setThreshold(threshold).setAtOutcome(seq).setPosteriorVersion(version)
-                .setDetectedAt(Instant.ofEpochMilli(now)).build();
-        context().forward(new Record<>(detector.id(), (Object) d, now));
+    private void drift(DriftDetectors.Fired f, long seq, long now) {
+        DriftEvent d = DriftEvent.newBuilder().setDetector(f.detector().id()).setMethod(f.method().id()).setStatistic(f.statistic())
+                .setThreshold(f.threshold()).setAtOutcome(seq).setPosteriorVersion(f.version()).setKind(f.detector().kind())
+                .setAtQuestion(f.atQuestion()).setDetectedAt(Instant.ofEpochMilli(now)).build();
+        context().forward(new Record<>(f.detector().id(), (Object) d, now));
     }
 
     static double[] probabilities(Prediction p, Method method) {

@@ -15,7 +15,7 @@ final class PageHinkley {
     }
 
     static PageHinkleyState initial() {
-        return PageHinkleyState.newBuilder().setN(0).setMean(0).setCumulative(0).setMinimum(0).build();
+        return PageHinkleyState.newBuilder().setVersion(-1).setN(0).setMean(0).setCumulative(0).setMinimum(0).build();
     }
 
     /** Adds x; returns the statistic m_t − M_t if it fires, else NaN. */
@@ -26,12 +26,17 @@ final class PageHinkley {
         s.setMinimum(Math.min(s.getMinimum(), s.getCumulative()));
         double statistic = s.getCumulative() - s.getMinimum();
         if (s.getN() >= minOutcomes && statistic > threshold) {
-            s.setN(0);
-            s.setMean(0);
-            s.setCumulative(0);
-            s.setMinimum(0);
+            reset(s);
             return statistic;
         }
         return Double.NaN;
+    }
+
+    /** Starts the test over (its version stays). */
+    static void reset(PageHinkleyState s) {
+        s.setN(0);
+        s.setMean(0);
+        s.setCumulative(0);
+        s.setMinimum(0);
     }
 }

@@ -1,7 +1,6 @@
 package org.laplacelora.streams.cli;
 
 import java.time.Duration;
-import org.laplacelora.model.laplace.predictive.Method;
 import org.laplacelora.streams.calibrator.CalibratorSettings;
 import org.laplacelora.streams.calibrator.CalibratorSettingsBuilder;
 import picocli.CommandLine.Option;
@@ -12,14 +11,15 @@ final class CalibratorOptions {
 
     @Option(names = "--window-size", paramLabel = "N") int windowSize = DEFAULTS.windowSize();
     @Option(names = "--label-horizon-ms", paramLabel = "MS") long horizonMs = DEFAULTS.horizon().toMillis();
-    @Option(names = "--drift-method", paramLabel = "M") String driftMethod = DEFAULTS.driftMethod().id();
     @Option(names = "--page-hinkley-delta", paramLabel = "NATS") double phDelta = DEFAULTS.phDelta();
     @Option(names = "--page-hinkley-threshold", paramLabel = "NATS") double phThreshold = DEFAULTS.phThreshold();
+    @Option(names = "--page-hinkley-error-threshold", paramLabel = "ERRORS") double phErrorThreshold = DEFAULTS.phErrorThreshold();
     @Option(names = "--page-hinkley-min", paramLabel = "N") int phMin = DEFAULTS.phMinOutcomes();
     @Option(names = "--ece-rise", paramLabel = "X") double eceRise = DEFAULTS.eceRise();
+    @Option(names = "--label-free-z", paramLabel = "Z") double labelFreeZ = DEFAULTS.labelFreeZ();
 
     CalibratorSettings settings() {
         return CalibratorSettingsBuilder.builder(DEFAULTS).horizon(Duration.ofMillis(horizonMs)).windowSize(windowSize).phDelta(phDelta)
-                .phThreshold(phThreshold).phMinOutcomes(phMin).eceRise(eceRise).driftMethod(Method.parse(driftMethod)).build();
+                .phThreshold(phThreshold).phErrorThreshold(phErrorThreshold).phMinOutcomes(phMin).eceRise(eceRise).labelFreeZ(labelFreeZ).build();
     }
 }

@@ -82,6 +82,9 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         SpecificRecord in = r.value();
         if (in instanceof LabelledOutcome o) {
             add(o, now);
+        } else if (in instanceof DriftEvent d && "label-free".equals(d.getKind())) {
+            LOG.info("label-free drift event from {} (version {}): shown, but a refit needs labels", d.getDetector(),
+                    d.getPosteriorVersion());
         } else if (in instanceof DriftEvent d) {
             String ignored = triggers.drift(d.getAtOutcome(), d.getPosteriorVersion(), refitter.servingVersion(), now);
             if (ignored == null) {

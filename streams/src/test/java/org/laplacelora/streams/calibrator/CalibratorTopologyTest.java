@@ -203,4 +203,74 @@ class CalibratorTopologyTest {
             assertThat(events).allMatch(e -> e.getAtOutcome() >= 40);
         }
     }
+
+    /**
+     * Laplace-LoRA saying 50/50 to everything (a refit that could only widen the posterior) has a constant NLL; MAP's
+     * detectors still see its answers turn wrong. After a swap to version 1 the tests start over, so a second drift
+     * on version 1 — here the rule turning back — is detected again, on version 1.
+     */
+    @Test
+    void everyMethodIsWatchedAndTheDetectorsStartOverAfterASwap(@TempDir Path state) {
+        try (Harness h = harness(state, settings(20))) {
+            int q = 0;
+            for (int i = 0; i < 40; i++, q++) {                  // version 0: right (90 %)
+                uniformLaplace(h, "q" + q, 0);
+                h.label("q" + q, i % 10 == 0 ? 1 : 0);
+            }
+            for (int i = 0; i < 40; i++, q++) {                  // the rule turns: MAP confidently wrong
+                uniformLaplace(h, "q" + q, 0);
+                h.label("q" + q, 1);
+            }
+            List<DriftEvent> first = h.drift().readValuesToList();
+            assertThat(first).isNotEmpty().allMatch(e -> e.getPosteriorVersion() == 0 && e.getAtOutcome() >= 40);
+            assertThat(first).extracting(DriftEvent::getMethod).contains("map");
+            assertThat(first).as("Laplace-LoRA's NLL is a constant ln 2").noneMatch(e -> e.getMethod().equals("laplace")
+                    && !e.getDetector().equals("page-hinkley-error"));
+            assertThat(first).extracting(DriftEvent::getDetector).contains("page-hinkley", "page-hinkley-error");
+            assertThat(first).extracting(DriftEvent::getKind).containsOnly("label");
+            for (int i = 0; i < 40; i++, q++) {                  // version 1 learnt the new rule: right again
+                h.predict("q" + q, 1, 0.1, 0.9);
+                h.label("q" + q, i % 10 == 0 ? 0 : 1);
+            }
+            assertThat(h.drift().readValuesToList()).as("no alarm while version 1 is right").isEmpty();
+            for (int i = 0; i < 40; i++, q++) {                  // the rule turns back
+                h.predict("q" + q, 1, 0.1, 0.9);
+                h.label("q" + q, 0);
+            }
+            List<DriftEvent> second = h.drift().readValuesToList();
+            assertThat(second).isNotEmpty().allMatch(e -> e.getPosteriorVersion() == 1 && e.getAtOutcome() >= 120);
+            assertThat(second).extracting(DriftEvent::getMethod).contains("laplace", "map");
+        }
+    }
+
+    /** Laplace-LoRA 50/50, MAP sure of answer 0. */
+    private static void uniformLaplace(Harness h, String id, int version) {
+        h.p().pipeInput(id, Prediction.newBuilder(prediction(id, version, 0.5, 0.5)).setMap(List.of(0.95, 0.05))
+                .setTemperature(List.of(0.8, 0.2)).build());
+    }
+
+    /** A window of predictions far less sure than the version's first window raises a label-free event, before any label. */
+    @Test
+    void aRiseOfTheEpistemicPartIsSeenWithoutLabels(@TempDir Path state) {
+        try (Harness h = harness(state, settings(20))) {
+            java.util.Random random = new java.util.Random(1);
+            for (int i = 0; i < 40; i++) {
+                double e = 0.01 + 0.005 * random.nextDouble();
+                h.p().pipeInput("q" + i, Prediction.newBuilder(prediction("q" + i, 0, 0.9, 0.1)).setEntropy(0.3 + e).setEpistemic(e).build());
+            }
+            assertThat(h.drift().readValuesToList()).as("the same spread: nothing").isEmpty();
+            for (int i = 40; i < 60; i++) {
+                double e = 0.05 + 0.005 * random.nextDouble();
+                h.p().pipeInput("q" + i, Prediction.newBuilder(prediction("q" + i, 0, 0.9, 0.1)).setEntropy(0.3 + e).setEpistemic(e).build());
+            }
+            List<DriftEvent> events = h.drift().readValuesToList();
+            assertThat(events).extracting(DriftEvent::getDetector).containsExactlyInAnyOrder("entropy-rise", "epistemic-rise");
+            assertThat(events).allSatisfy(e -> {
+                assertThat(e.getKind()).isEqualTo("label-free");
+                assertThat(e.getAtQuestion()).isEqualTo("q59");
+                assertThat(e.getStatistic()).isGreaterThan(e.getThreshold());
+            });
+            assertThat(h.outcomes().readValuesToList()).as("no label came").isEmpty();
+        }
+    }
 }

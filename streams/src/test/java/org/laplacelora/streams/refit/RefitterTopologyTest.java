@@ -127,6 +127,12 @@ class RefitterTopologyTest {
                     .setThreshold(25).setAtOutcome(atOutcome).setPosteriorVersion(version).setDetectedAt(Instant.now()).build());
         }
 
+        void labelFreeDrift(long atOutcome, long version) {
+            drift.pipeInput("epistemic-rise", DriftEvent.newBuilder().setDetector("epistemic-rise").setMethod("laplace").setStatistic(9)
+                    .setThreshold(5).setAtOutcome(atOutcome).setPosteriorVersion(version).setKind("label-free").setAtQuestion("q9")
+                    .setDetectedAt(Instant.now()).build());
+        }
+
         void advance(Duration d) {
             driver.advanceWallClockTime(d);
         }
@@ -300,6 +306,20 @@ class RefitterTopologyTest {
             h.request(RefitRequests.refitNow("test"));
             h.advance(Duration.ofSeconds(1));
             assertThat(h.awaitReport().getBufferSize()).isEqualTo(12);
+        }
+    }
+
+    @Test
+    void aLabelFreeDriftEventDoesNotStartARefit(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 5, 0.01))) {
+            h.sendOutcomes(outcomes);
+            h.labelFreeDrift(5, 0);
+            for (int i = 0; i < 10; i++) {
+                h.advance(Duration.ofMillis(500));
+                Thread.sleep(20);
+            }
+            assertThat(h.reports.isEmpty()).isTrue();
+            assertThat(h.posteriors.isEmpty()).isTrue();
         }
     }
 }
