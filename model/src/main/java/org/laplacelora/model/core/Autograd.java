@@ -64,6 +64,26 @@ public final class Autograd {
         JniUtils.backward((PtNDArray) output, (PtNDArray) cotangent, keepGraph, false);
     }
 
+    /**
+     * Runs {@code work} with graph recording off on this thread. PyTorch's grad mode is per thread and on by default
+     * in a new one, where DJL's engine switched it off only on the thread that started it: an optimiser's in-place
+     * update of a leaf that requires a gradient must run with it off.
+     */
+    public static void withoutGraph(Runnable work) {
+        boolean was = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            work.run();
+        } finally {
+            JniUtils.setGradMode(was);
+        }
+    }
+
+    /** Switches graph recording off for the rest of this thread's life (a worker's, as on the engine's own thread). */
+    public static void noGraphOnThisThread() {
+        JniUtils.setGradMode(false);
+    }
+
     /** Sets a leaf's accumulated gradient to zero. */
     public static void zeroGradient(NDArray leaf) {
         JniUtils.zeroGrad((PtNDArray) leaf);

@@ -34,6 +34,10 @@ public final class AdamW implements AutoCloseable {
 
     /** One update with learning rate {@code lr} from the parameters' accumulated gradients, which it then clears. */
     public void step(double lr) {
+        Autograd.withoutGraph(() -> update(lr));
+    }
+
+    private void update(double lr) {
         step++;
         double bias1 = 1 - Math.pow(beta1, step);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));

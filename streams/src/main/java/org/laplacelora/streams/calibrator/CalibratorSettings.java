@@ -8,18 +8,16 @@ import java.time.Duration;
  *
  * @param horizon how long a prediction waits for its label before it is counted missing
  * @param windowSize labelled outcomes per tumbling window
- * @param phDelta Page-Hinkley tolerance δ (nats of NLL ignored as noise per outcome)
- * @param phThreshold Page-Hinkley alarm threshold λ on NLL (nats)
- * @param phErrorThreshold Page-Hinkley alarm threshold on the 0/1 error (errors, at most one per outcome)
- * @param phMinOutcomes outcomes before Page-Hinkley may fire (and after each alarm)
+ * @param phDelta Page-Hinkley tolerance δ per outcome, in standard deviations of the version's reference outcomes
+ * @param phThreshold Page-Hinkley alarm threshold λ, in the same units
+ * @param phMinOutcomes the reference: a version's first outcomes, which standardise its tests
  * @param eceRise windowed ECE above the reference window's by more than this fires (fraction)
  * @param labelFreeZ a window of predictions whose mean entropy (or epistemic part) is this many standard errors above
  *     the version's first window's fires
  * @param commitInterval how often its transactions commit
  */
 @RecordBuilder
-public record CalibratorSettings(Duration horizon, int windowSize, double phDelta, double phThreshold, double phErrorThreshold,
-                                 int phMinOutcomes,
+public record CalibratorSettings(Duration horizon, int windowSize, double phDelta, double phThreshold, int phMinOutcomes,
                                  double eceRise, double labelFreeZ, Duration commitInterval)
         implements CalibratorSettingsBuilder.With {
     public CalibratorSettings {
@@ -29,6 +27,6 @@ public record CalibratorSettings(Duration horizon, int windowSize, double phDelt
     }
 
     public static CalibratorSettings defaults() {
-        return new CalibratorSettings(Duration.ofMinutes(10), 100, 0.1, 25, 10, 30, 0.15, 5, Duration.ofMillis(100));
+        return new CalibratorSettings(Duration.ofMinutes(10), 100, 0.5, 15, 30, 0.15, 5, Duration.ofMillis(100));
     }
 }

@@ -16,6 +16,7 @@ import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.avro.CalibratorEvent;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.state.CalibratorState;
 import org.laplacelora.schemas.state.JoinEntry;
 import org.laplacelora.streams.kafka.StateSerde;
@@ -60,5 +61,20 @@ public final class CalibratorTopology {
         out.get("calibrator-out-outcomes").mapValues(v -> (LabelledOutcome) v)
                 .to(topics.labelledOutcomes().name(), topics.labelledOutcomes().produced());
         return b.build();
+    }
+
+    /** A prediction's probabilities under one of {@link #METHODS}. */
+    public static double[] probabilities(Prediction p, Method method) {
+        List<Double> v = switch (method) {
+            case LAPLACE -> p.getLaplace();
+            case TEMPERATURE -> p.getTemperature();
+            case MAP -> p.getMap();
+            case LLLA -> throw new IllegalArgumentException("predictions carry no last-layer Laplace probabilities");
+        };
+        double[] out = new double[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = v.get(i);
+        }
+        return out;
     }
 }

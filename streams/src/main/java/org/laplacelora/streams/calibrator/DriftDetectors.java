@@ -12,7 +12,8 @@ import org.laplacelora.schemas.state.VersionState;
 
 /**
  * The calibrator's drift detectors, on its state record. Label-based, for every method the predictions carry:
- * Page-Hinkley on the per-outcome NLL and on the per-outcome error, and the windowed ECE against the first window
+ * Page-Hinkley on the per-outcome NLL and on the per-outcome error (each standardised by the version's first
+ * outcomes, {@link PageHinkley}), and the windowed ECE against the first window
  * of the posterior version — all started over when outcomes of a newer version come (re-referenced after a swap),
  * so that a second drift, or a return to the old distribution, is seen after a refit. Label-free, on predictions
  * alone: the mean predictive entropy and its epistemic part over a window of predictions, against the version's
@@ -44,24 +45,23 @@ final class DriftDetectors {
     List<Fired> outcome(CalibratorState state, Method method, double pLabel, boolean correct, long version) {
         List<Fired> out = new ArrayList<>();
         double nll = -Math.log(Math.max(pLabel, 1e-12));
-        pageHinkley(state, method, "nll", nll, s.phThreshold(), version, Detector.PAGE_HINKLEY, out);
-        pageHinkley(state, method, "error", correct ? 0 : 1, s.phErrorThreshold(), version, Detector.PAGE_HINKLEY_ERROR, out);
+        pageHinkley(state, method, "nll", nll, version, Detector.PAGE_HINKLEY, out);
+        pageHinkley(state, method, "error", correct ? 0 : 1, version, Detector.PAGE_HINKLEY_ERROR, out);
         return out;
     }
 
-    private void pageHinkley(CalibratorState state, Method method, String signal, double x, double threshold, long version,
-                             Detector detector, List<Fired> out) {
+    private void pageHinkley(CalibratorState state, Method method, String signal, double x, long version, Detector detector,
+                             List<Fired> out) {
         PageHinkleyState ph = state.getPageHinkley().computeIfAbsent(method.id() + "|" + signal, k -> PageHinkley.initial());
         if (version < ph.getVersion()) {
             return;                                   // a straggler scored by the version before the swap
         }
         if (version > ph.getVersion()) {
-            PageHinkley.reset(ph);
-            ph.setVersion(version);
+            PageHinkley.reset(ph, version);
         }
-        double fired = new PageHinkley(ph).add(x, s.phDelta(), threshold, s.phMinOutcomes());
+        double fired = new PageHinkley(ph).add(x, s.phDelta(), s.phThreshold(), s.phMinOutcomes());
         if (!Double.isNaN(fired)) {
-            out.add(new Fired(detector, method, fired, threshold, version, null));
+            out.add(new Fired(detector, method, fired, s.phThreshold(), version, null));
         }
     }
 

@@ -91,7 +91,7 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         w.setEndMs(Math.max(w.getEndMs(), p.getScoredAt().toEpochMilli()));
         VersionState v = version(state, version);
         for (Method m : CalibratorTopology.METHODS) {
-            double[] probabilities = probabilities(p, m);
+            double[] probabilities = CalibratorTopology.probabilities(p, m);
             CalibrationState.add(state.getRunning(), m, probabilities, o.getLabel());
             CalibrationState.add(v.getCalibration(), m, probabilities, o.getLabel());
             CalibrationState.add(w.getCalibration(), m, probabilities, o.getLabel());
@@ -164,19 +164,5 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                 .setThreshold(f.threshold()).setAtOutcome(seq).setPosteriorVersion(f.version()).setKind(f.detector().kind())
                 .setAtQuestion(f.atQuestion()).setDetectedAt(Instant.ofEpochMilli(now)).build();
         context().forward(new Record<>(f.detector().id(), (Object) d, now));
-    }
-
-    static double[] probabilities(Prediction p, Method method) {
-        List<Double> v = switch (method) {
-            case LAPLACE -> p.getLaplace();
-            case TEMPERATURE -> p.getTemperature();
-            case MAP -> p.getMap();
-            case LLLA -> throw new IllegalArgumentException("predictions carry no last-layer Laplace probabilities");
-        };
-        double[] out = new double[v.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = v.get(i);
-        }
-        return out;
     }
 }

@@ -11,15 +11,14 @@ final class CalibratorOptions {
 
     @Option(names = "--window-size", paramLabel = "N") int windowSize = DEFAULTS.windowSize();
     @Option(names = "--label-horizon-ms", paramLabel = "MS") long horizonMs = DEFAULTS.horizon().toMillis();
-    @Option(names = "--page-hinkley-delta", paramLabel = "NATS") double phDelta = DEFAULTS.phDelta();
-    @Option(names = "--page-hinkley-threshold", paramLabel = "NATS") double phThreshold = DEFAULTS.phThreshold();
-    @Option(names = "--page-hinkley-error-threshold", paramLabel = "ERRORS") double phErrorThreshold = DEFAULTS.phErrorThreshold();
+    @Option(names = "--page-hinkley-delta", paramLabel = "SD") double phDelta = DEFAULTS.phDelta();
+    @Option(names = "--page-hinkley-threshold", paramLabel = "SD") double phThreshold = DEFAULTS.phThreshold();
     @Option(names = "--page-hinkley-min", paramLabel = "N") int phMin = DEFAULTS.phMinOutcomes();
     @Option(names = "--ece-rise", paramLabel = "X") double eceRise = DEFAULTS.eceRise();
     @Option(names = "--label-free-z", paramLabel = "Z") double labelFreeZ = DEFAULTS.labelFreeZ();
 
     CalibratorSettings settings() {
         return CalibratorSettingsBuilder.builder(DEFAULTS).horizon(Duration.ofMillis(horizonMs)).windowSize(windowSize).phDelta(phDelta)
-                .phThreshold(phThreshold).phErrorThreshold(phErrorThreshold).phMinOutcomes(phMin).eceRise(eceRise).labelFreeZ(labelFreeZ).build();
+                .phThreshold(phThreshold).phMinOutcomes(phMin).eceRise(eceRise).labelFreeZ(labelFreeZ).build();
     }
 }

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.IntFunction;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo")
 final class DemoCommand extends AppCommand {
-    private static final int DEFAULT_QUESTIONS = 1200;
+    private static final int DEFAULT_QUESTIONS = 1800;
 
     @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
@@ -42,10 +43,10 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--task", paramLabel = "TASK") String task;
     @Option(names = "--dataset", paramLabel = "FILE") String dataset;
     @Option(names = "--questions", paramLabel = "N") Integer questions;
-    @Option(names = "--drift-at", paramLabel = "K") Integer driftAt;
+    @Option(names = "--drift-at", split = ",", paramLabel = "K1[,K2]") List<Integer> driftAt;
     @Mixin PublishOptions publish = new PublishOptions(40, 500);
     @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
-    @Option(names = "--window-size", defaultValue = "50", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
+    @Option(names = "--window-size", defaultValue = "100", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
     @Mixin PartitionsOption partitions;
     @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
     @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT") int kafkaPort;
@@ -57,9 +58,9 @@ final class DemoCommand extends AppCommand {
 
     /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
     static final class DemoRefit {
-        @Option(names = "--refit-min-examples", defaultValue = "100", paramLabel = "N") int minExamples = 100;
+        @Option(names = "--refit-min-examples", defaultValue = "150", paramLabel = "N") int minExamples = 150;
         @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS") long debounceMs = 1000;
-        @Option(names = "--refit-cooldown-s", defaultValue = "20", paramLabel = "S") long cooldownS = 20;
+        @Option(names = "--refit-cooldown-s", defaultValue = "10", paramLabel = "S") long cooldownS = 10;
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         RefitterSettings settings() {
@@ -90,8 +91,9 @@ final class DemoCommand extends AppCommand {
             refitterModel = ServedModel.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", 64);
             SyntheticTask synthetic = new SyntheticTask(0.1);
             if (questions == null) questions = DEFAULT_QUESTIONS;
-            int drift = driftAt(questions);
-            stream = i -> synthetic.example("q" + i, new Random(seed.seed * 1_000_003L + i), i >= drift);
+            List<Integer> shifts = shifts(questions);
+            // The first shift moves the inputs and reverses the rule; the second returns to the original distribution.
+            stream = i -> synthetic.example("q" + i, new Random(seed.seed * 1_000_003L + i), segment(shifts, i) % 2 == 1);
             modelReport = assets.report();
         } else {
             if (task == null || dataset == null || adapter == null || posterior == null) {
@@ -102,7 +104,7 @@ final class DemoCommand extends AppCommand {
             refitterModel = ServedModel.load(model, tokenizer, adapter, posterior, "auto", 512);
             List<Example> examples = Dataset.read(TaskKind.parse(task), dataset).examples();
             if (questions == null) questions = Math.min(DEFAULT_QUESTIONS, examples.size());
-            int drift = driftAt(questions);
+            List<Integer> shifts = shifts(questions);
             if (examples.size() < questions) {
                 throw new IllegalArgumentException(dataset + " has " + examples.size() + " usable questions, fewer than --questions " + questions);
             }
@@ -111,14 +113,14 @@ final class DemoCommand extends AppCommand {
                 TaskQuestion q = e.question();
                 TaskQuestion renamed = new TaskQuestion("q" + i, q.task(), q.text(), q.choices(), q.context(), q.prompt(), q.answers());
                 int classes = q.numClasses();
-                return new Example(renamed, i >= drift && e.labelled() ? (e.label() + 1) % classes : e.label());
+                return new Example(renamed, segment(shifts, i) % 2 == 1 && e.labelled() ? (e.label() + 1) % classes : e.label());
             };
             modelReport = java.util.Map.of("model", model.toString(), "posterior", posterior.toString());
         }
         DemoSummary summary;
         try (scorer; refitterModel) {
             ScorerSettings scoring = ScorerSettings.defaults();
-            DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).driftAt(driftAt(questions)).injectBad(publish.injectBad)
+            DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).shifts(shifts(questions)).injectBad(publish.injectBad)
                     .rate(publish.rate).labelDelay(publish.labelDelay()).partitions(partitions.partitions).dataDir(dataDir)
                     .kafkaPort(kafkaPort).registryPort(registryPort)
                     .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
@@ -141,25 +143,48 @@ final class DemoCommand extends AppCommand {
         out.printf("questions published %d, predictions %d (duplicates %d), dead letters %d %s%n", s.questionsPublished,
                 s.predictions, s.duplicatePredictions, s.deadLetters, s.deadLetterReasons);
         out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
-        s.driftEvents.forEach(d -> out.printf("drift detected by %s at question %d%n", d.detector(), d.atQuestion()));
+        Map<Long, List<String>> drift = new java.util.TreeMap<>();
+        s.driftEvents.forEach(d -> drift.computeIfAbsent(d.atQuestion(), k -> new java.util.ArrayList<>())
+                .add(d.detector() + " (" + d.method() + ("label-free".equals(d.kind()) ? ", label-free" : "") + ")"));
+        drift.forEach((q, what) -> out.printf("drift detected at question %d by %s%n", q, String.join(", ", what)));
         s.posteriorVersions.forEach(v -> out.printf("posterior version %d first used at question %d%n", v.version(), v.firstUsedAtQuestion()));
-        phase(out, "before the drift", s.beforeDrift());
-        phase(out, s.swapQuestion() < 0 ? "after the drift" : "from the drift to the swap", s.driftToSwap());
-        phase(out, "after the swap", s.afterSwap());
+        out.printf("%nphases (every method's labelled outcomes pooled):%n");
+        out.printf("  %-14s %11s %5s | %18s | %18s | %18s%n", "", "questions", "n", "MAP acc% ECE% NLL", "TS acc% ECE% NLL",
+                "LA acc% ECE% NLL");
+        for (DemoSummary.PooledPhase p : s.phases) {
+            out.printf("  %-14s %11s %5d | %s | %s | %s%n", p.kind(), p.startQuestion() + "-" + p.endQuestion(), p.n(), row(p.map()),
+                    row(p.temperature()), row(p.laplace()));
+        }
     }
 
-    private static void phase(PrintStream out, String name, DemoSummary.Phase p) {
-        if (p.windows() > 0) {
-            out.printf("windows %s (%d): ECE %% MAP %.1f, temperature %.1f, Laplace-LoRA %.1f; accuracy %% %.1f%n", name, p.windows(),
-                    100 * p.mapEce(), 100 * p.temperatureEce(), 100 * p.laplaceEce(), 100 * p.laplaceAccuracy());
-        }
+    private static String row(DemoSummary.MethodMetrics m) {
+        return String.format("%5.1f %5.1f %6.3f", 100 * m.accuracy(), 100 * m.ece(), m.nll());
     }
 
     private static void logLevel(String logger, ch.qos.logback.classic.Level level) {
         ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(logger)).setLevel(level);
     }
 
-    private int driftAt(int questions) {
-        return driftAt == null ? questions / 3 : driftAt < 0 ? Integer.MAX_VALUE : driftAt;
+    /** The shift points: --drift-at, or a third and two thirds of the way; none for -1. */
+    private List<Integer> shifts(int questions) {
+        if (driftAt == null) {
+            return List.of(questions / 3, 2 * questions / 3);
+        }
+        if (driftAt.equals(List.of(-1))) {
+            return List.of();
+        }
+        List<Integer> sorted = driftAt.stream().sorted().toList();
+        if (sorted.get(0) < 0 || sorted.size() > 2) {
+            throw new IllegalArgumentException("--drift-at takes one or two question numbers (or -1 for no shift), got " + driftAt);
+        }
+        return sorted;
+    }
+
+    private static int segment(List<Integer> shifts, int i) {
+        int k = 0;
+        while (k < shifts.size() && i >= shifts.get(k)) {
+            k++;
+        }
+        return k;
     }
 }

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** --link and --samples: how the predictive's E[softmax] is computed. */
 final class LinkOptions {
-    @Option(names = "--link", paramLabel = "mc|probit|binary") String link = Links.DEFAULT.id();
+    @Option(names = "--link", paramLabel = "auto|mc|probit|binary") String link = Links.DEFAULT.id();
     @Mixin SamplesOption samples;
 
     LinkOptions(int defaultSamples) {

@@ -35,6 +35,9 @@ final class DemoCollector implements Runnable {
     final Map<Long, Map<String, CalibrationMetrics>> windows = new TreeMap<>();
     final List<DriftEvent> driftEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
     final List<RefitReport> refitReports = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Every labelled outcome, in the calibrator's order: what the phases pool. */
+    final List<LabelledOutcome> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<DriftEvent> unprinted = new java.util.ArrayList<>();
     volatile long firstPredictionAt = -1;
     private int printedWindows;
 
@@ -58,6 +61,7 @@ final class DemoCollector implements Runnable {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
                     handle(r);
                 }
+                printDrift();
                 printWindows();
             }
         }
@@ -77,20 +81,26 @@ final class DemoCollector implements Runnable {
         } else if (t.equals(topics.labelledOutcomes().name())) {
             LabelledOutcome o = topics.labelledOutcomes().deserialize(r.value());
             questionOfOutcome.put(o.getSequence(), questionIndex(o.getPrediction().getQuestionId()));
+            outcomes.add(o);
         } else if (t.equals(topics.driftEvents().name())) {
             DriftEvent d = topics.driftEvents().deserialize(r.value());
             driftEvents.add(d);
-            out.printf("  ! drift detected by %s after labelled outcome %d (statistic %.3g > %.3g)%n", d.getDetector(),
-                    d.getAtOutcome(), d.getStatistic(), d.getThreshold());
+            unprinted.add(d);
         } else if (t.equals(topics.refitReports().name())) {
             RefitReport x = topics.refitReports().deserialize(r.value());
             refitReports.add(x);
-            String heldOut = x.getHeldOutBefore() == null || x.getHeldOutAfter() == null ? ""
-                    : String.format(" held-out Laplace NLL %.3f → %.3f, ECE %.1f%% → %.1f%%;", x.getHeldOutBefore().getNll(),
-                            x.getHeldOutAfter().getNll(), 100 * x.getHeldOutBefore().getEce(), 100 * x.getHeldOutAfter().getEce());
-            out.printf("  %s refit on %s: %s%s %d fitted + %d held out, %.1f s%n", x.getAccepted() ? "↻" : "✗", x.getTrigger(),
-                    x.getAccepted() ? "posterior version " + x.getVersion() + " published;" : "rejected;", heldOut,
-                    x.getFitExamples(), x.getHeldOutExamples(), x.getSeconds());
+            String gate = x.getGateBefore() == null || x.getGateAfter() == null ? ""
+                    : String.format(" gate rows: Laplace-LoRA acc %.0f%% → %.0f%%, NLL %.3f → %.3f, ECE %.1f%% → %.1f%%;",
+                            100 * x.getGateBefore().getLaplace().getAccuracy(), 100 * x.getGateAfter().getLaplace().getAccuracy(),
+                            x.getGateBefore().getLaplace().getNll(), x.getGateAfter().getLaplace().getNll(),
+                            100 * x.getGateBefore().getLaplace().getEce(), 100 * x.getGateAfter().getLaplace().getEce());
+            String rows = x.getTuningExamples() == null ? String.format(" %d fitted + %d held out", x.getFitExamples(), x.getHeldOutExamples())
+                    : String.format(" %d fit, %d tune, %d gate", x.getFitExamples(), x.getTuningExamples(), x.getGateExamples());
+            String mode = x.getRefitMode() == null ? "" : " " + x.getRefitMode()
+                    + (x.getForgetting() == null ? "" : String.format(" (τ_f %.2g)", x.getForgetting()));
+            out.printf("  %s%s refit on %s: %s%s%s, %.1f s%n", x.getAccepted() ? "↻" : "✗", mode, x.getTrigger(),
+                    x.getAccepted() ? "version " + x.getVersion() + " published;" : "rejected (" + x.getReason() + ");", gate, rows,
+                    x.getSeconds());
         } else {
             CalibrationMetrics m = topics.calibrationMetrics().deserialize(r.value());
             if (m.getScope().equals("window")) {
@@ -102,6 +112,21 @@ final class DemoCollector implements Runnable {
         }
     }
 
+    /** The drift events of one poll on one line: a shift usually sets off several detectors at once. */
+    private void printDrift() {
+        if (unprinted.isEmpty()) {
+            return;
+        }
+        Map<String, List<String>> byOutcome = new java.util.LinkedHashMap<>();
+        for (DriftEvent d : unprinted) {
+            String where = d.getAtQuestion() != null ? "at prediction " + d.getAtQuestion() : "after labelled outcome " + d.getAtOutcome();
+            byOutcome.computeIfAbsent(where, k -> new java.util.ArrayList<>())
+                    .add(d.getDetector() + " (" + d.getMethod() + ("label-free".equals(d.getKind()) ? ", label-free" : "") + ")");
+        }
+        byOutcome.forEach((where, what) -> out.printf("  ! drift %s: %s%n", where, String.join(", ", what)));
+        unprinted.clear();
+    }
+
     private void printWindows() {
         synchronized (windows) {
             while (windows.containsKey((long) printedWindows) && windows.get((long) printedWindows).size() == 3) {
@@ -111,19 +136,19 @@ final class DemoCollector implements Runnable {
                 CalibrationMetrics map = w.get("map");
                 CalibrationMetrics ts = w.get("temperature");
                 out.printf(ROW, range[0] + "-" + range[1], la.getN(), pct(map.getAccuracy()), pct(map.getEce()), nats(map.getNll()),
-                        pct(ts.getEce()), nats(ts.getNll()), pct(la.getAccuracy()), pct(la.getEce()), nats(la.getNll()),
+                        pct(ts.getAccuracy()), pct(ts.getEce()), nats(ts.getNll()), pct(la.getAccuracy()), pct(la.getEce()), nats(la.getNll()),
                         la.getPosteriorVersion());
                 printedWindows++;
             }
         }
     }
 
-    private static final String ROW = "  %11s %4s | %5s %5s %6s | %5s %6s | %5s %5s %6s | %3s%n";
+    private static final String ROW = "  %11s %4s | %5s %5s %6s | %5s %5s %6s | %5s %5s %6s | %3s%n";
 
     static void printHeader(PrintStream out) {
-        out.printf("  %16s | %18s | %12s | %18s | posterior%n", "", center("MAP", 18), center("temperature", 12),
+        out.printf("  %16s | %18s | %18s | %18s | posterior%n", "", center("MAP", 18), center("temperature", 18),
                 center("Laplace-LoRA", 18));
-        out.printf(ROW, "questions", "n", "acc%", "ECE%", "NLL", "ECE%", "NLL", "acc%", "ECE%", "NLL", "version");
+        out.printf(ROW, "questions", "n", "acc%", "ECE%", "NLL", "acc%", "ECE%", "NLL", "acc%", "ECE%", "NLL", "version");
     }
 
     private static String center(String s, int width) {

@@ -4,7 +4,15 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import org.laplacelora.model.laplace.predictive.Method;
+import org.laplacelora.model.metrics.Calibration;
+import org.laplacelora.model.metrics.CalibrationScores;
+import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.streams.calibrator.CalibratorTopology;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.streams.calibrator.CalibratorApp;
@@ -41,14 +49,14 @@ public final class DemoRun {
                  ScorerApp scorerApp = ScorerApp.start(kafka, scorer, o.scorer(), "demo-scorer", state.resolve("scorer"));
                  CalibratorApp calibratorApp = CalibratorApp.start(kafka, o.calibrator(), "demo-calibrator", state.resolve("calibrator"))) {
                 collecting.start();
-                out.printf("scorer, calibrator and refitter running; publishing %d questions (drift at question %d) with labels %d ms later%s%n%n",
-                        o.questions(), o.driftAt(), o.labelDelay().toMillis(),
+                out.printf("scorer, calibrator and refitter running; publishing %d questions (%s) with labels %d ms later%s%n%n",
+                        o.questions(), shifts(o.shifts()), o.labelDelay().toMillis(),
                         o.injectBad() > 0 ? ", and " + o.injectBad() + " malformed records" : "");
                 DemoCollector.printHeader(out);
                 long published;
                 long bad;
                 try (QuestionProducer producer = new QuestionProducer(kafka, o.labelDelay(), 1.0, 0)) {
-                    producer.publish(o.questions(), o.question(), i -> Map.of("segment", i >= o.driftAt() ? "drifted" : "original"),
+                    producer.publish(o.questions(), o.question(), i -> Map.of("segment", String.valueOf(o.segment(i))),
                             o.injectBad(), o.rate(), i -> {});
                     producer.close();
                     published = producer.questionsSent();
@@ -79,7 +87,7 @@ public final class DemoRun {
         s.duplicatePredictions = c.predictionCounts.values().stream().mapToLong(n -> n - 1).sum();
         s.deadLetterReasons.putAll(new java.util.TreeMap<>(c.deadLetterReasons));
         s.deadLetters = c.deadLetterReasons.values().stream().mapToLong(Long::longValue).sum();
-        s.driftAt = o.driftAt();
+        s.shifts = o.shifts();
         synchronized (c.windows) {
             c.windows.forEach((index, w) -> {
                 if (w.size() == 3) {
@@ -90,15 +98,50 @@ public final class DemoRun {
                 }
             });
         }
-        c.driftEvents.forEach(d -> s.driftEvents.add(new DemoSummary.Drift(
-                c.questionOfOutcome.getOrDefault(d.getAtOutcome(), d.getAtOutcome()), d.getDetector())));
+        c.driftEvents.forEach(d -> s.driftEvents.add(new DemoSummary.Drift(d.getAtQuestion() != null
+                ? DemoCollector.questionIndex(d.getAtQuestion()) : c.questionOfOutcome.getOrDefault(d.getAtOutcome(), d.getAtOutcome()),
+                d.getDetector(), d.getMethod(), d.getKind() == null ? "label" : d.getKind())));
         new java.util.TreeMap<>(c.firstUseOfVersion).forEach((v, q) -> s.posteriorVersions.add(new DemoSummary.Version(v, q)));
+        s.phases.addAll(phases(s.phaseStarts(published), c.outcomes, published));
         c.refitReports.forEach(r -> s.refits.add(new DemoSummary.Refit(r.getVersion(), r.getAccepted(), r.getTrigger(), r.getReason(),
                 r.getSeconds(), r.getHeldOutBefore() == null ? Double.NaN : r.getHeldOutBefore().getNll(),
                 r.getHeldOutAfter() == null ? Double.NaN : r.getHeldOutAfter().getNll())));
         s.secondsToFirstPrediction = c.secondsToFirstPrediction();
         s.seconds = (System.nanoTime() - started) / 1e9;
         return s;
+    }
+
+    private static String shifts(java.util.List<Integer> shifts) {
+        return switch (shifts.size()) {
+            case 0 -> "no shift";
+            case 1 -> "a shift at question " + shifts.get(0);
+            default -> "shifts at questions " + shifts.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(" and "));
+        };
+    }
+
+    /** Each phase's labelled outcomes pooled (not a mean of window metrics), per method. */
+    static List<DemoSummary.PooledPhase> phases(List<Map.Entry<Long, String>> starts, List<LabelledOutcome> outcomes, long questions) {
+        List<DemoSummary.PooledPhase> out = new ArrayList<>();
+        for (int k = 0; k < starts.size(); k++) {
+            long from = starts.get(k).getKey();
+            long to = k + 1 < starts.size() ? starts.get(k + 1).getKey() : questions;
+            Map<Method, Calibration> pooled = new EnumMap<>(Method.class);
+            CalibratorTopology.METHODS.forEach(m -> pooled.put(m, new Calibration()));
+            for (LabelledOutcome o : outcomes) {
+                long q = DemoCollector.questionIndex(o.getPrediction().getQuestionId());
+                if (q >= from && q < to) {
+                    pooled.forEach((m, c) -> c.add(CalibratorTopology.probabilities(o.getPrediction(), m), o.getLabel()));
+                }
+            }
+            out.add(new DemoSummary.PooledPhase(starts.get(k).getValue(), from, to - 1, pooled.get(Method.LAPLACE).metrics().n(),
+                    metrics(pooled.get(Method.LAPLACE)), metrics(pooled.get(Method.TEMPERATURE)), metrics(pooled.get(Method.MAP))));
+        }
+        return out;
+    }
+
+    private static DemoSummary.MethodMetrics metrics(Calibration c) {
+        CalibrationScores m = c.metrics();
+        return new DemoSummary.MethodMetrics(m.accuracy(), m.ece(), m.nll());
     }
 
     private static DemoSummary.MethodMetrics metrics(CalibrationMetrics m) {

@@ -3,6 +3,7 @@ package org.laplacelora.streams.demo;
 import io.soabase.recordbuilder.core.RecordBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.IntFunction;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.streams.calibrator.CalibratorSettings;
@@ -12,7 +13,7 @@ import org.laplacelora.streams.scorer.ScorerSettings;
 /**
  * One demo run: the stream of questions and how it is published, the embedded stack, and the services' settings.
  *
- * @param driftAt the first question after the shift (never, when larger than the stream)
+ * @param shifts the questions at which the distribution shifts, in order (none: empty)
  * @param injectBad malformed records mixed into the stream (each must come out as one dead letter)
  * @param rate questions per second
  * @param labelDelay how long after its question each label is published
@@ -23,6 +24,19 @@ import org.laplacelora.streams.scorer.ScorerSettings;
  * @param question the i-th question of the stream (its id must be "q" + i)
  */
 @RecordBuilder
-public record DemoSettings(int questions, int driftAt, int injectBad, double rate, Duration labelDelay, int partitions, Path dataDir,
+public record DemoSettings(int questions, List<Integer> shifts, int injectBad, double rate, Duration labelDelay, int partitions, Path dataDir,
                            int kafkaPort, int registryPort, ScorerSettings scorer, CalibratorSettings calibrator,
-                           RefitterSettings refitter, IntFunction<Example> question) {}
+                           RefitterSettings refitter, IntFunction<Example> question) {
+    public DemoSettings {
+        shifts = List.copyOf(shifts);
+    }
+
+    /** How many shifts came before question i: 0 before the first, 1 after it, ... */
+    public int segment(int i) {
+        int k = 0;
+        while (k < shifts.size() && i >= shifts.get(k)) {
+            k++;
+        }
+        return k;
+    }
+}

@@ -15,7 +15,16 @@ public final class DemoSummary {
     public record Window(long startQuestion, long endQuestion, long n, MethodMetrics laplace, MethodMetrics temperature,
                          MethodMetrics map, long posteriorVersion) {}
 
-    public record Drift(long atQuestion, String detector) {}
+    public record Drift(long atQuestion, String detector, String method, String kind) {}
+
+    /**
+     * A stretch of the stream, with every method's metrics pooled over its labelled outcomes.
+     *
+     * @param kind before_drift, drift_to_swap or after_swap
+     * @param endQuestion the last question in it
+     */
+    public record PooledPhase(String kind, long startQuestion, long endQuestion, long n, MethodMetrics laplace, MethodMetrics temperature,
+                              MethodMetrics map) {}
 
     public record Version(long version, long firstUsedAtQuestion) {}
 
@@ -39,7 +48,7 @@ public final class DemoSummary {
     public long duplicatePredictions;
     public long deadLetters;
     public Map<String, Long> deadLetterReasons = new LinkedHashMap<>();
-    public long driftAt;
+    public List<Integer> shifts = List.of();
     public List<Window> windows = new ArrayList<>();
     public List<Drift> driftEvents = new ArrayList<>();
     public List<Version> posteriorVersions = new ArrayList<>();
@@ -49,28 +58,59 @@ public final class DemoSummary {
     public double secondsToFirstPrediction;
     public double seconds;
     public Map<String, Object> model = new LinkedHashMap<>();
+    public List<PooledPhase> phases = new ArrayList<>();
 
-    /** The question from which the first version published after the drift served (-1: none). */
+    /** The first shift (the one refit_on_drift describes), or −1. */
+    public long driftAt() {
+        return shifts.isEmpty() ? -1 : shifts.get(0);
+    }
+
+    /**
+     * The phase boundaries: every shift point, and the first swap after each (a version first used before the next
+     * shift); other swaps do not start a phase. In order, as (question, kind of the phase that starts there).
+     */
+    public List<Map.Entry<Long, String>> phaseStarts(long questions) {
+        List<Map.Entry<Long, String>> starts = new ArrayList<>();
+        starts.add(Map.entry(0L, "before_drift"));
+        for (int k = 0; k < shifts.size(); k++) {
+            long shift = shifts.get(k);
+            long next = k + 1 < shifts.size() ? shifts.get(k + 1) : questions;
+            if (shift >= questions) {
+                break;
+            }
+            starts.add(Map.entry(shift, "drift_to_swap"));
+            posteriorVersions.stream().filter(v -> v.version() > 0 && v.firstUsedAtQuestion() >= shift && v.firstUsedAtQuestion() < next)
+                    .mapToLong(Version::firstUsedAtQuestion).min().ifPresent(swap -> starts.add(Map.entry(swap, "after_swap")));
+        }
+        return starts;
+    }
+
+    /** The question from which the first version published after the first shift served, before the next (-1: none). */
     public long swapQuestion() {
-        return posteriorVersions.stream().filter(v -> v.version() > 0 && v.firstUsedAtQuestion() >= driftAt)
-                .mapToLong(Version::firstUsedAtQuestion).min().orElse(-1);
+        long next = shifts.size() > 1 ? shifts.get(1) : Long.MAX_VALUE;
+        return posteriorVersions.stream().filter(v -> v.version() > 0 && v.firstUsedAtQuestion() >= driftAt()
+                        && v.firstUsedAtQuestion() < next).mapToLong(Version::firstUsedAtQuestion).min().orElse(-1);
     }
 
-    /** Windows wholly before the drift. */
+    /** Windows wholly before the first shift. */
     public Phase beforeDrift() {
-        return Phase.of(windows.stream().filter(w -> w.endQuestion() < driftAt).toList());
+        long drift = driftAt() < 0 ? Long.MAX_VALUE : driftAt();
+        return Phase.of(windows.stream().filter(w -> w.endQuestion() < drift).toList());
     }
 
-    /** Windows wholly after the drift and before the swap (all of them after the drift when there was no swap). */
+    /** Windows wholly after the first shift and before its swap (all of them up to the next shift when there was no swap). */
     public Phase driftToSwap() {
         long swap = swapQuestion();
-        return Phase.of(windows.stream().filter(w -> w.startQuestion() >= driftAt && (swap < 0 || w.endQuestion() < swap)).toList());
+        long end = swap >= 0 ? swap : shifts.size() > 1 ? shifts.get(1) : Long.MAX_VALUE;
+        return Phase.of(driftAt() < 0 ? List.of()
+                : windows.stream().filter(w -> w.startQuestion() >= driftAt() && w.endQuestion() < end).toList());
     }
 
-    /** Windows wholly after the swap. */
+    /** Windows wholly after the first shift's swap and before the next shift. */
     public Phase afterSwap() {
         long swap = swapQuestion();
-        return Phase.of(swap < 0 ? List.of() : windows.stream().filter(w -> w.startQuestion() >= swap).toList());
+        long next = shifts.size() > 1 ? shifts.get(1) : Long.MAX_VALUE;
+        return Phase.of(swap < 0 ? List.of() : windows.stream().filter(w -> w.startQuestion() >= swap && w.endQuestion() < next).toList());
     }
 
     /** The JSON object, with the key names the issue fixed. */
@@ -81,7 +121,8 @@ public final class DemoSummary {
         m.put("duplicate_predictions", duplicatePredictions);
         m.put("dead_letters", deadLetters);
         m.put("dead_letter_reasons", deadLetterReasons);
-        m.put("drift_at", driftAt);
+        m.put("drift_at", driftAt());
+        m.put("shifts", shifts);
         List<Object> w = new ArrayList<>();
         for (Window x : windows) {
             Map<String, Object> row = new LinkedHashMap<>();
@@ -95,7 +136,8 @@ public final class DemoSummary {
             w.add(row);
         }
         m.put("windows", w);
-        m.put("drift_events", driftEvents.stream().map(d -> Map.of("at_question", d.atQuestion(), "detector", d.detector())).toList());
+        m.put("drift_events", driftEvents.stream().map(d -> Map.of("at_question", d.atQuestion(), "detector", d.detector(),
+                "method", d.method(), "kind", d.kind())).toList());
         m.put("posterior_versions", posteriorVersions.stream()
                 .map(v -> Map.of("version", v.version(), "first_used_at_question", v.firstUsedAtQuestion())).toList());
         m.put("refits", refits.stream().map(r -> {
@@ -115,14 +157,26 @@ public final class DemoSummary {
         Phase drifted = driftToSwap();
         Phase swapped = afterSwap();
         Map<String, Object> refit = new LinkedHashMap<>();
-        refit.put("drift_events_after_drift", driftEvents.stream().filter(d -> d.atQuestion() >= driftAt).count());
-        refit.put("new_versions_after_drift", posteriorVersions.stream().filter(v -> v.version() > 0 && v.firstUsedAtQuestion() >= driftAt).count());
+        refit.put("drift_events_after_drift", driftAt() < 0 ? 0 : driftEvents.stream().filter(d -> d.atQuestion() >= driftAt()).count());
+        refit.put("new_versions_after_drift", driftAt() < 0 ? 0
+                : posteriorVersions.stream().filter(v -> v.version() > 0 && v.firstUsedAtQuestion() >= driftAt()).count());
         refit.put("swap_at_question", swap);
         refit.put("before_drift", phase(beforeDrift()));
         refit.put("drift_to_swap", phase(drifted));
         refit.put("after_swap", phase(swapped));
         refit.put("laplace_ece_lower_after_swap", swapped.windows() > 0 && drifted.windows() > 0 && swapped.laplaceEce() < drifted.laplaceEce());
         m.put("refit_on_drift", refit);
+        m.put("phases", phases.stream().map(p -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("kind", p.kind());
+            x.put("start_question", p.startQuestion());
+            x.put("end_question", p.endQuestion());
+            x.put("n", p.n());
+            x.put("laplace", metrics(p.laplace()));
+            x.put("temperature", metrics(p.temperature()));
+            x.put("map", metrics(p.map()));
+            return x;
+        }).toList());
         m.put("seconds_to_first_prediction", secondsToFirstPrediction);
         m.put("seconds", seconds);
         m.put("model", model);
@@ -145,9 +199,9 @@ public final class DemoSummary {
 
     private static Map<String, Object> metrics(MethodMetrics x) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("accuracy", x.accuracy());
-        m.put("ece", x.ece());
-        m.put("nll", x.nll());
+        m.put("accuracy", finite(x.accuracy()));
+        m.put("ece", finite(x.ece()));
+        m.put("nll", finite(x.nll()));
         return m;
     }
 }

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.laplacelora.model.core.Autograd;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.model.tasks.EncodedExample;
@@ -46,7 +47,10 @@ public final class Refitter implements AutoCloseable {
     private final TreeMap<Long, Published> published = new TreeMap<>();
     private final Set<Long> retired = new HashSet<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "refit-worker");
+        Thread t = new Thread(() -> {
+            Autograd.noGraphOnThisThread();
+            r.run();
+        }, "refit-worker");
         t.setDaemon(true);
         return t;
     });

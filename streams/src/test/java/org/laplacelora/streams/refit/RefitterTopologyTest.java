@@ -322,4 +322,60 @@ class RefitterTopologyTest {
             assertThat(h.posteriors.isEmpty()).isTrue();
         }
     }
+
+    /**
+     * An online refit (on the refitter's worker thread) moves the adapter: its version carries the adapter file with
+     * the posterior, the refitter serves both, and a rollback to version 0 brings the starting adapter back.
+     */
+    @Test
+    void anOnlineVersionCarriesItsAdapterAndARollbackRestoresTheStartingOne(@TempDir Path state) throws Exception {
+        RefitterSettings online = settings(100, 5, 0.01).withRefit(settings(100, 5, 0.01).refit().withMode(RefitMode.ONLINE)
+                .withForgetting(List.of(0.5)).withSteps(30).withLearningRate(5e-3));
+        try (Harness h = new Harness(state, online)) {
+            h.sendOutcomes(outcomes);
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            RefitReport report = h.awaitReport();
+            assertThat(report.getAccepted()).as(report.getReason()).isTrue();
+            assertThat(report.getRefitMode()).isEqualTo("online");
+            assertThat(report.getForgetting()).isEqualTo(0.5);
+            assertThat(report.getCandidates()).hasSize(1);
+            List<org.apache.kafka.streams.KeyValue<String, SpecificRecord>> records = h.posteriors.readKeyValuesToList();
+            Map<Integer, PosteriorChunk> adapterChunks = new HashMap<>();
+            Map<Integer, PosteriorChunk> posteriorChunks = new HashMap<>();
+            PosteriorManifest m = null;
+            for (var kv : records) {
+                if (kv.value instanceof PosteriorManifest manifest) {
+                    m = manifest;
+                } else if (kv.value instanceof PosteriorChunk c) {
+                    assertThat(kv.key).isEqualTo(PosteriorVersions.chunkKey(1, c.getPart(), c.getIndex()));
+                    (c.getPart() == org.laplacelora.schemas.avro.VersionPart.ADAPTER ? adapterChunks : posteriorChunks).put(c.getIndex(), c);
+                }
+            }
+            assertThat(m).isNotNull();
+            assertThat(adapterChunks).isNotEmpty();
+            assertThat(m.getAdapterFile().getChunks()).isEqualTo(adapterChunks.size());
+            PosteriorVersions.Files files = PosteriorVersions.files(m,
+                    Map.of(org.laplacelora.schemas.avro.VersionPart.POSTERIOR, posteriorChunks,
+                            org.laplacelora.schemas.avro.VersionPart.ADAPTER, adapterChunks));
+            LaplacePosterior published = LaplacePosterior.fromBytes(files.posterior());
+            assertThat(m.getAdapter()).isEqualTo(published.info().adapterIdentity()).isNotEqualTo(original.info().adapterIdentity());
+            assertThat(m.getTemperature()).isEqualTo(published.temperature());
+            try (ServedModel.Lease serving = scorer.lease()) {
+                assertThat(serving.number()).isEqualTo(1);
+                assertThat(serving.adapter().identity()).as("the refitter serves the version's adapter").isEqualTo(m.getAdapter());
+            }
+
+            h.request(RefitRequests.rollback(0, "test"));
+            RefitReport rollback = h.reports.readValue();
+            assertThat(rollback.getAccepted()).as(rollback.getReason()).isTrue();
+            PosteriorManifest back = Published.read(h.posteriors).manifests().get(2L);
+            assertThat(back.getAdapterFile()).as("version 0 has no adapter of its own").isNull();
+            assertThat(back.getAdapter()).isEqualTo(original.info().adapterIdentity());
+            try (ServedModel.Lease serving = scorer.lease()) {
+                assertThat(serving.number()).isEqualTo(2);
+                assertThat(serving.adapter().identity()).isEqualTo(original.info().adapterIdentity());
+            }
+        }
+    }
 }

@@ -51,6 +51,7 @@ public final class LinearisedPredictive {
      */
     public Distribution predict(double[] mu, double[] sd, String questionId) {
         int c = mu.length;
+        Link link = this.link.forClasses(c);
         double[] m = differences(mu);
         if (link == Link.BINARY || (c == 2 && link != Link.MC)) {
             if (c != 2) {
@@ -69,6 +70,7 @@ public final class LinearisedPredictive {
 
     /** The predictive probabilities alone (no entropy terms): what prior tuning scores. */
     public double[] probabilities(double[] mu, double[] sd, String questionId) {
+        Link link = this.link.forClasses(mu.length);
         if (mu.length == 2 && link != Link.MC) {
             double m = mu[0] - mu[1];
             return link == Link.BINARY ? binaryExact(m, sd[0]) : probit(mu, sd);

@@ -5,8 +5,8 @@ package org.laplacelora.model.laplace.predictive;
  * use, and with how many Monte Carlo samples per question.
  */
 public final class Links {
-    /** What the scorer serves and evaluate reports with, unless told otherwise. */
-    public static final Link DEFAULT = Link.MC;
+    /** What the scorer, evaluate and the refit serve and report with, unless told otherwise: exact for two classes. */
+    public static final Link DEFAULT = Link.AUTO;
     /** Per question when serving (scorer, demo, the pipeline and swap benchmarks). */
     public static final int SERVING_SAMPLES = 20_000;
     /** Per question when evaluating offline (evaluate, the predictive benchmark). */
@@ -30,6 +30,6 @@ public final class Links {
 
     /** Re-tuning for an evaluation: a deterministic link is tuned for as it is; Monte Carlo as {@link #forTuning}. */
     public static LinearisedPredictive forRetuning(LinearisedPredictive evaluation, int classes, long seed) {
-        return evaluation.link() != Link.MC ? evaluation : forTuning(classes, TUNING_SAMPLES, seed);
+        return evaluation.link().forClasses(classes) != Link.MC ? evaluation : forTuning(classes, TUNING_SAMPLES, seed);
     }
 }
