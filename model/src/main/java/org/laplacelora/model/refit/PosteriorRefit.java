@@ -32,8 +32,9 @@ import org.laplacelora.model.train.MapTrainerSettingsBuilder;
  * <ul>
  *   <li>{@link RefitMode#ONLINE}: for each forgetting factor τ_f, the LoRA weights move to the MAP of the fitting
  *       rows under the prior N(θ_current, (τ_f Λ_current)⁻¹) ({@link KfacPenalty}, a bounded number of AdamW
- *       steps), the K-FAC curvature at the new mode is added to τ_f × the current one, and λ is tuned on the
- *       tuning rows; the τ_f with the lowest tuning NLL wins (reference notes §2.8).
+ *       steps; from the strongest prior to the weakest, each starting at the previous mode), the K-FAC curvature at
+ *       the new mode is added to τ_f × the current one, and λ is tuned on the tuning rows; the τ_f with the lowest
+ *       tuning NLL (and λ inside its range) wins (reference notes §2.8).
  *   <li>{@link RefitMode#CURVATURE}: the adapter stays; the curvature of the fitting rows (optionally blended with
  *       the current one) gets λ tuned on the tuning rows.
  * </ul>
@@ -48,7 +49,8 @@ public final class PosteriorRefit {
      * @param fitFraction of the buffer for the mode and the curvature; {@code tuneFraction} for λ, τ_f and the
      *     temperature; the rest gates, at least {@code minGate} rows
      * @param forgetting the τ_f tried by an online refit (each a whole update)
-     * @param steps AdamW steps of an online update; {@code learningRate} their (constant) rate
+     * @param steps AdamW steps of an online update with the strongest prior (a third of them for each weaker one, which
+     *     starts at the previous mode); {@code learningRate} their rate
      * @param blendWeight weight of the current curvature in a curvature refit's (0: none)
      * @param gateMargin the candidate's gating NLL must be lower than the current's by more than this (nats)
      * @param evidence tune λ by the fitting rows' evidence instead (curvature refits only)
@@ -74,7 +76,7 @@ public final class PosteriorRefit {
         }
 
         public static Settings defaults() {
-            return new Settings(RefitMode.ONLINE, 0.6, 0.2, 30, List.of(1.0, 0.5, 0.2, 0.1), 200, 2e-3, 0, 0.01, false, false, 16,
+            return new Settings(RefitMode.ONLINE, 0.6, 0.2, 30, List.of(1.0, 0.5, 0.2, 0.1), 120, 1e-2, 0, 0.01, false, false, 32,
                     Links.REFIT_TUNING_SAMPLES, 0);
         }
 
@@ -120,25 +122,25 @@ public final class PosteriorRefit {
             double forgetting = Double.NaN;
             if (o.mode() == RefitMode.ONLINE) {
                 best = null;
-                for (double tf : o.forgetting()) {
-                    LoraAdapter moved = adapter.copy(manager);
+                LoraAdapter from = adapter;
+                List<Double> strongestFirst = o.forgetting().stream().sorted(java.util.Comparator.reverseOrder()).toList();
+                for (double tf : strongestFirst) {
+                    // A continuation: each weaker prior's mode is sought from the stronger one's, so it needs fewer steps.
+                    LoraAdapter moved = from.copy(manager);
+                    int steps = from == adapter ? o.steps() : Math.max(1, o.steps() / 3);
                     try (KfacPenalty prior = new KfacPenalty(current, adapter, tf, manager)) {
                         new MapTrainer(llama, moved, task.answerIds()).withPrior(prior).train(split.fit(),
                                 MapTrainerSettingsBuilder.builder().learningRate(o.learningRate()).weightDecay(0).batchSize(o.batchSize())
-                                        .steps(o.steps()).seed(o.seed()).padId(padId).build(), null, (s, t, l, x) -> {});
+                                        .steps(steps).seed(o.seed()).padId(padId).build(), null, (s, t, l, x) -> {});
                     }
+                    from = moved;
                     Tuned t = tune(llama, moved, task, fit(llama, moved, current.info(), split, o, padId).blendedWith(current, tf), split, o,
                             padId, link);
                     candidates.add(new FitReport.ForgettingCandidate(tf, t.laplace().prior().lambda(), t.laplace().atBoundary(),
                             t.posterior().temperature(), t.tuningNll()));
                     if (best == null || better(t, best)) {
-                        if (best != null) {
-                            best.adapter().close();
-                        }
                         best = t;
                         forgetting = tf;
-                    } else {
-                        moved.close();
                     }
                 }
             } else {

@@ -9,11 +9,10 @@ import org.laplacelora.model.tasks.TaskQuestion;
 
 /**
  * The demo's generated two-choice task. A sentence places a creature or a fruit in a setting; the answer is
- * A for creatures and B for fruit (with a little label noise, so a fine-tuned model overfits and becomes
- * overconfident). After the drift point the settings come from a vocabulary the model never saw and the
- * rule is reversed: the fine-tuned model keeps answering by the old rule, confidently and wrongly, on
- * inputs unlike its training data — where an input-dependent posterior can be less sure and a global
- * temperature cannot.
+ * A for creatures and B for fruit, with a little label noise (so a fine-tuned model overfits and becomes
+ * overconfident, and no model is right every time). After the drift point the settings come from a vocabulary the
+ * model never saw and the rule is reversed: the fine-tuned model keeps answering by the old rule, confidently and
+ * wrongly, on inputs unlike its training data.
  */
 public final class SyntheticTask {
     static final List<String> SETTINGS = List.of("forest", "river", "meadow", "valley", "garden", "orchard", "lake", "field");
@@ -51,7 +50,8 @@ public final class SyntheticTask {
         int label = creature ? 0 : 1;
         if (drifted) {
             label = 1 - label;
-        } else if (random.nextDouble() < labelNoise) {
+        }
+        if (random.nextDouble() < labelNoise) {
             label = 1 - label;
         }
         return new Example(new TaskQuestion(id, TaskKind.GENERIC, null, List.of(), null, prompt, ANSWERS), label);

@@ -59,7 +59,7 @@ class OnlineRefitTest {
         List<EncodedExample> train = encode(noisy.examples("train-", 200, 1, false));
         List<EncodedExample> val = encode(noisy.examples("val-", 100, 2, false));
         original = encode(generated.examples("original-", 200, 4, false));
-        shifted = encode(generated.examples("shifted-", 150, 3, true));
+        shifted = encode(noisy.examples("shifted-", 250, 3, true));
         adapter = LoraAdapter.initialise(model.llama(), new LoraConfig(8, 16, 0.05, LoraConfig.DEFAULT_TARGETS, "", false), 1, manager);
         new MapTrainer(model.llama(), adapter, task.answerIds()).train(train, MapTrainerSettingsBuilder.builder().learningRate(3e-3)
                 .weightDecay(0).batchSize(16).epochs(10).seed(1).padId(pad()).build(), null, (s, n, l, x) -> {});
@@ -101,7 +101,7 @@ class OnlineRefitTest {
                 settings(RefitMode.CURVATURE).withAllowBoundary(true), pad());
         String numbers = String.format("gate accuracy before %.2f; online %.2f (τ_f %s); curvature %.2f", online.before().laplace().accuracy(),
                 online.after().laplace().accuracy(), online.candidates(), curvature.after().laplace().accuracy());
-        assertThat(online.gateRows()).as(numbers).isEqualTo(30);
+        assertThat(online.gateRows()).as(numbers).isEqualTo(50);
         assertThat(online.before().laplace().accuracy()).as(numbers).isLessThan(0.2);
         assertThat(online.after().laplace().accuracy()).as(numbers).isGreaterThanOrEqualTo(0.8);
         assertThat(online.accepted()).as(online.reason()).isTrue();
@@ -151,7 +151,7 @@ class OnlineRefitTest {
         all.addAll(tune);
         all.addAll(gate);
         assertThat(all).isEqualTo(ids(shifted));
-        assertThat(List.of(fit.size(), tune.size(), gate.size())).containsExactly(90, 30, 30);
+        assertThat(List.of(fit.size(), tune.size(), gate.size())).containsExactly(150, 50, 50);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> BufferSplit.of(shifted.subList(0, 100), 0.6, 0.2, 30, 5))
                 .hasMessageContaining("at least " + BufferSplit.minimumBuffer(0.6, 0.2, 30)).hasMessageContaining("has 100");
     }

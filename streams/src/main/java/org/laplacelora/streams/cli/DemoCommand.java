@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo")
 final class DemoCommand extends AppCommand {
-    private static final int DEFAULT_QUESTIONS = 1800;
+    private static final int DEFAULT_QUESTIONS = 2400;
 
     @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
@@ -44,7 +44,7 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--dataset", paramLabel = "FILE") String dataset;
     @Option(names = "--questions", paramLabel = "N") Integer questions;
     @Option(names = "--drift-at", split = ",", paramLabel = "K1[,K2]") List<Integer> driftAt;
-    @Mixin PublishOptions publish = new PublishOptions(40, 500);
+    @Mixin PublishOptions publish = new PublishOptions(30, 500);
     @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
     @Option(names = "--window-size", defaultValue = "100", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
     @Mixin PartitionsOption partitions;
@@ -58,15 +58,19 @@ final class DemoCommand extends AppCommand {
 
     /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
     static final class DemoRefit {
-        @Option(names = "--refit-min-examples", defaultValue = "150", paramLabel = "N") int minExamples = 150;
+        @Option(names = "--refit-min-examples", defaultValue = "250", paramLabel = "N") int minExamples = 250;
         @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS") long debounceMs = 1000;
-        @Option(names = "--refit-cooldown-s", defaultValue = "10", paramLabel = "S") long cooldownS = 10;
+        @Option(names = "--refit-cooldown-s", defaultValue = "2", paramLabel = "S") long cooldownS = 2;
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         RefitterSettings settings() {
             RefitterSettings d = RefitterSettings.defaults();
-            return RefitterSettingsBuilder.builder(d).bufferSize(400).bufferAge(Duration.ofHours(1)).debounce(Duration.ofMillis(debounceMs))
-                    .cooldown(Duration.ofSeconds(cooldownS)).minExamples(minExamples).refit(d.refit().withGateMargin(gateMargin)).build();
+            // The standardised detectors fire some 15 outcomes after a shift here: a look-back would put outcomes of
+            // the old distribution, under the old rule, into the buffer that should teach the new one.
+            return RefitterSettingsBuilder.builder(d).bufferSize(400).bufferAge(Duration.ofHours(1)).driftLookback(0)
+                    .debounce(Duration.ofMillis(debounceMs))
+                    .cooldown(Duration.ofSeconds(cooldownS)).minExamples(minExamples)
+                    .refit(d.refit().withGateMargin(gateMargin).withFitFraction(0.5).withTuneFraction(0.3)).build();
         }
     }
 

@@ -105,7 +105,7 @@ public final class DemoRun {
         s.phases.addAll(phases(s.phaseStarts(published), c.outcomes, published));
         c.refitReports.forEach(r -> s.refits.add(new DemoSummary.Refit(r.getVersion(), r.getAccepted(), r.getTrigger(), r.getReason(),
                 r.getSeconds(), r.getHeldOutBefore() == null ? Double.NaN : r.getHeldOutBefore().getNll(),
-                r.getHeldOutAfter() == null ? Double.NaN : r.getHeldOutAfter().getNll())));
+                r.getHeldOutAfter() == null ? Double.NaN : r.getHeldOutAfter().getNll(), r.getRefitMode(), r.getForgetting())));
         s.secondsToFirstPrediction = c.secondsToFirstPrediction();
         s.seconds = (System.nanoTime() - started) / 1e9;
         return s;
@@ -141,10 +141,10 @@ public final class DemoRun {
 
     private static DemoSummary.MethodMetrics metrics(Calibration c) {
         CalibrationScores m = c.metrics();
-        return new DemoSummary.MethodMetrics(m.accuracy(), m.ece(), m.nll());
+        return new DemoSummary.MethodMetrics(m.accuracy(), m.ece(), m.nll(), m.accuracy() + m.meanConfidenceMinusAccuracy());
     }
 
     private static DemoSummary.MethodMetrics metrics(CalibrationMetrics m) {
-        return new DemoSummary.MethodMetrics(m.getAccuracy(), m.getEce(), m.getNll());
+        return new DemoSummary.MethodMetrics(m.getAccuracy(), m.getEce(), m.getNll(), m.getAccuracy() + m.getMeanConfidenceMinusAccuracy());
     }
 }

@@ -10,7 +10,8 @@ import java.util.Map;
  * are the calibrator's tumbling windows of labelled outcomes, located by the questions they hold.
  */
 public final class DemoSummary {
-    public record MethodMetrics(double accuracy, double ece, double nll) {}
+    /** @param confidence mean top-1 confidence (NaN where not known): above accuracy is overconfident */
+    public record MethodMetrics(double accuracy, double ece, double nll, double confidence) {}
 
     public record Window(long startQuestion, long endQuestion, long n, MethodMetrics laplace, MethodMetrics temperature,
                          MethodMetrics map, long posteriorVersion) {}
@@ -29,7 +30,7 @@ public final class DemoSummary {
     public record Version(long version, long firstUsedAtQuestion) {}
 
     public record Refit(long version, boolean accepted, String trigger, String reason, double seconds, double heldOutNllBefore,
-                        double heldOutNllAfter) {}
+                        double heldOutNllAfter, String mode, Double forgetting) {}
 
     /** Mean ECE of each method over a set of windows. */
     public record Phase(int windows, double laplaceEce, double temperatureEce, double mapEce, double laplaceAccuracy) {
@@ -149,6 +150,8 @@ public final class DemoSummary {
             x.put("seconds", r.seconds());
             x.put("held_out_nll_before", finite(r.heldOutNllBefore()));
             x.put("held_out_nll_after", finite(r.heldOutNllAfter()));
+            x.put("mode", r.mode());
+            x.put("forgetting", r.forgetting());
             return x;
         }).toList());
         m.put("posterior_swaps", posteriorSwaps);
@@ -202,6 +205,9 @@ public final class DemoSummary {
         m.put("accuracy", finite(x.accuracy()));
         m.put("ece", finite(x.ece()));
         m.put("nll", finite(x.nll()));
+        if (Double.isFinite(x.confidence())) {
+            m.put("confidence", x.confidence());
+        }
         return m;
     }
 }
