@@ -3,6 +3,7 @@ package org.laplacelora.model.synthetic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
 import org.laplacelora.model.tasks.Example;
 import org.laplacelora.model.tasks.TaskKind;
 import org.laplacelora.model.tasks.TaskQuestion;
@@ -38,7 +39,16 @@ public final class SyntheticTask {
         return v;
     }
 
-    /** The {@code index}-th question of a stream whose distribution shifts at {@code driftAt} (never when negative). */
+    /**
+     * Question {@code index} of a stream, drawn from its own generator so that any question can be made alone. The
+     * seed is mixed first: java.util.Random's first draws from consecutive seeds are strongly correlated, which
+     * would give long runs of one answer.
+     */
+    public Example example(String id, long streamSeed, long index, boolean drifted) {
+        return example(id, new Random(new SplittableRandom(streamSeed * 1_000_003L + index).nextLong()), drifted);
+    }
+
+    /** The next question from {@code random}, of the original distribution or the drifted one. */
     public Example example(String id, Random random, boolean drifted) {
         boolean creature = random.nextBoolean();
         String thing = creature ? pick(CREATURES, random) : pick(FRUIT, random);

@@ -27,6 +27,6 @@ public record CalibratorSettings(Duration horizon, int windowSize, double phDelt
     }
 
     public static CalibratorSettings defaults() {
-        return new CalibratorSettings(Duration.ofMinutes(10), 100, 0.5, 15, 30, 0.15, 5, Duration.ofMillis(100));
+        return new CalibratorSettings(Duration.ofMinutes(10), 100, 0.5, 25, 100, 0.15, 5, Duration.ofMillis(100));
     }
 }

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.function.IntFunction;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
 import org.laplacelora.model.laplace.predictive.Links;
@@ -97,7 +96,7 @@ final class DemoCommand extends AppCommand {
             if (questions == null) questions = DEFAULT_QUESTIONS;
             List<Integer> shifts = shifts(questions);
             // The first shift moves the inputs and reverses the rule; the second returns to the original distribution.
-            stream = i -> synthetic.example("q" + i, new Random(seed.seed * 1_000_003L + i), segment(shifts, i) % 2 == 1);
+            stream = i -> synthetic.example("q" + i, seed.seed, i, segment(shifts, i) % 2 == 1);
             modelReport = assets.report();
         } else {
             if (task == null || dataset == null || adapter == null || posterior == null) {

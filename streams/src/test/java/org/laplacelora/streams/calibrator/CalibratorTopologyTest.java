@@ -103,8 +103,9 @@ class CalibratorTopologyTest {
                         topics.labelledOutcomes().valueSerde().deserializer()));
     }
 
+    /** Page-Hinkley standardised by a version's first 30 outcomes: these streams are short. */
     private static CalibratorSettings settings(int window) {
-        return CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(window);
+        return CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(window).withPhMinOutcomes(30);
     }
 
     @Test
