@@ -44,7 +44,7 @@ class ArchitectureTest {
             .layer("lora").definedBy("org.laplacelora.model.lora..")
             .layer("llama").definedBy("org.laplacelora.model.llama..")
             .layer("io, tokenizer, tasks, metrics").definedBy("org.laplacelora.model.io..", "org.laplacelora.model.tokenizer..",
-                    "org.laplacelora.model.tasks..", "org.laplacelora.model.metrics..")
+                    "org.laplacelora.model.tasks..", "org.laplacelora.model.metrics..", "org.laplacelora.model.synthetic..")
             .layer("core").definedBy("org.laplacelora.model.core..")
             .whereLayer("cli").mayNotBeAccessedByAnyLayer()
             .whereLayer("demo, bench").mayOnlyBeAccessedByLayers("cli")
