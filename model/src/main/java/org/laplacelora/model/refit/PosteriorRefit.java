@@ -152,10 +152,13 @@ public final class PosteriorRefit {
             boolean boundary = best.laplace().atBoundary();
             boolean beats = after.laplace().nll() < before.laplace().nll() - o.gateMargin();
             boolean accepted = beats && (!boundary || o.allowBoundary());
-            String reason = String.format("gate NLL %.4f → %.4f (margin %.4f, %d gating rows)%s: %s", before.laplace().nll(),
+            boolean weakestPrior = o.mode() == RefitMode.ONLINE && o.forgetting().size() > 1
+                    && forgetting == o.forgetting().stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
+            String reason = String.format("gate NLL %.4f → %.4f (margin %.4f, %d gating rows)%s%s: %s", before.laplace().nll(),
                     after.laplace().nll(), o.gateMargin(), split.gate().size(),
                     boundary ? String.format("; λ %.3g on the edge of its range%s", best.posterior().prior().lambda(),
                             o.allowBoundary() ? " (allowed)" : "") : "",
+                    weakestPrior ? String.format("; τ_f %.2g, the smallest tried", forgetting) : "",
                     accepted ? "accepted" : "rejected");
             LaplacePosterior candidate = best.posterior().withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
                     buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(), o.blendWeight(), forgetting, candidates));

@@ -64,6 +64,17 @@ final class KafkaCluster implements AutoCloseable {
         return out;
     }
 
+    /** Polls {@code condition} until it holds, for at most a minute. */
+    static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
     @Override
     public void close() throws Exception {
         kit.close();

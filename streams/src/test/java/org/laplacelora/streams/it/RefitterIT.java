@@ -115,14 +115,14 @@ class RefitterIT {
                 assertThat(r1.getAccepted()).as(r1.getReason()).isTrue();
                 assertThat(r1.getVersion()).isEqualTo(1);
                 assertThat(r1.getBufferSize()).isEqualTo(20);
-                waitFor(() -> scorer.posteriorVersion() == 1, "the scorer swaps in version 1");
+                KafkaCluster.waitFor(() -> scorer.posteriorVersion() == 1, "the scorer swaps in version 1");
                 assertThat(predictionsOf("v1-", 4)).allSatisfy(p -> assertThat(p.getPosteriorVersion()).isEqualTo(1));
 
                 assertThat(cli("posterior", "rollback", "0")).contains("rollback to version 0 requested");
                 RefitReport r2 = reports(2).get(1);
                 assertThat(r2.getAccepted()).as(r2.getReason()).isTrue();
                 assertThat(r2.getVersion()).isEqualTo(2);
-                waitFor(() -> scorer.posteriorVersion() == 2, "the scorer swaps in version 2");
+                KafkaCluster.waitFor(() -> scorer.posteriorVersion() == 2, "the scorer swaps in version 2");
                 assertThat(scorer.posterior().prior().lambda()).as("version 0's posterior").isEqualTo(1e4);
 
                 // A corrupt version: its second chunk is not what the manifest's sha256 says.
@@ -137,7 +137,7 @@ class RefitterIT {
                                 .setBytes(file.length).setModel("m").setAdapter("a").setPriorPrecision(1).setExamples(1).setFactorRank(1)
                                 .setConvention("reduce").setTrigger("corrupt by hand").setCreatedAt(Instant.now()).build()));
                 producer.flush();
-                waitFor(() -> watcher.rejections() == 1, "the scorer's watcher rejects version 3");
+                KafkaCluster.waitFor(() -> watcher.rejections() == 1, "the scorer's watcher rejects version 3");
                 assertThat(scorer.posteriorVersion()).isEqualTo(2);
                 javax.management.ObjectName bean = new javax.management.ObjectName(
                         "org.laplacelora:type=PosteriorWatcher,name=" + javax.management.ObjectName.quote("it-scorer"));
@@ -152,7 +152,7 @@ class RefitterIT {
                 assertThat(r3.getBufferSize()).as("restored from the changelog on an empty state directory").isEqualTo(20);
                 assertThat(r3.getAccepted()).as(r3.getReason()).isTrue();
                 assertThat(r3.getVersion()).as("after every version on the topic, the corrupt one too").isEqualTo(4);
-                waitFor(() -> scorer.posteriorVersion() == 4, "the scorer swaps in version 4");
+                KafkaCluster.waitFor(() -> scorer.posteriorVersion() == 4, "the scorer swaps in version 4");
                 assertThat(refitter.watcher().manifests()).extracting(PosteriorManifest::getVersion).containsExactly(1L, 2L, 3L, 4L);
                 com.fasterxml.jackson.databind.JsonNode list = new com.fasterxml.jackson.databind.ObjectMapper()
                         .readTree(cli("posterior", "list", "--json"));
@@ -186,15 +186,5 @@ class RefitterIT {
         Predicate<ConsumerRecord<String, byte[]>> ours = r -> r.key().startsWith(prefix);
         return cluster.readCommitted(topics.predictions().name(), Duration.ofSeconds(60), r -> r.stream().filter(ours).count() >= n).stream()
                 .filter(ours).map(r -> topics.predictions().deserialize(r.value())).toList();
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }

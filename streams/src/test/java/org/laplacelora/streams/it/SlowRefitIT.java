@@ -86,7 +86,7 @@ class SlowRefitIT {
                 assertThat(posteriors).filteredOn(r -> PosteriorVersions.isManifestKey(r.key())).extracting(ConsumerRecord::key)
                         .as("one version, one manifest").containsExactly(PosteriorVersions.manifestKey(1));
                 assertThat(posteriors).allMatch(r -> PosteriorVersions.versionOf(r.key()) == 1);
-                waitFor(() -> served.posteriorVersion() == 1, "the refitter adopts version 1 once it is committed");
+                KafkaCluster.waitFor(() -> served.posteriorVersion() == 1, "the refitter adopts version 1 once it is committed");
 
                 // Nothing was fenced: the app answers the next request as before.
                 RefitRequests.send(kafka, RefitRequests.rollback(0, "it"));
@@ -100,15 +100,5 @@ class SlowRefitIT {
     private static List<RefitReport> reports(KafkaCluster cluster, Topics topics, int atLeast) {
         return cluster.readCommitted(topics.refitReports().name(), Duration.ofSeconds(120), r -> r.size() >= atLeast).stream()
                 .map(r -> topics.refitReports().deserialize(r.value())).toList();
-    }
-
-    private static void waitFor(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
-        long end = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > end) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(50);
-        }
     }
 }
