@@ -115,7 +115,6 @@ public final class PosteriorRefit {
         long start = System.nanoTime();
         BufferSplit split = BufferSplit.of(buffer, o.fitFraction(), o.tuneFraction(), o.minGate(), o.seed());
         LinearisedPredictive link = Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed());
-        MethodScores before = scores(gate(llama, adapter, task, current, split, o, padId), current, link);
         try (NDManager manager = NDManager.newBaseManager(llama.device())) {
             List<FitReport.ForgettingCandidate> candidates = new ArrayList<>();
             Tuned best;
@@ -148,7 +147,14 @@ public final class PosteriorRefit {
                         .withPrior(current.prior());   // the evidence keeps the current curvature scale τ
                 best = tune(llama, adapter, task, fitted, split, o, padId, link);
             }
-            MethodScores after = scores(gate(llama, best.adapter(), task, best.posterior(), split, o, padId), best.posterior(), link);
+            // The gating rows at each adapter's weights: once when the refit kept the adapter, for both posteriors.
+            ValidationSet gateAfter = best.adapter() == adapter
+                    ? gate(llama, adapter, task, List.of(current, best.posterior()), split, o, padId)
+                    : gate(llama, best.adapter(), task, List.of(best.posterior()), split, o, padId);
+            ValidationSet gateBefore = best.adapter() == adapter ? gateAfter
+                    : gate(llama, adapter, task, List.of(current), split, o, padId);
+            MethodScores before = scores(gateBefore, current, link);
+            MethodScores after = scores(gateAfter, best.posterior(), link);
             boolean boundary = best.laplace().atBoundary();
             boolean beats = after.laplace().nll() < before.laplace().nll() - o.gateMargin();
             boolean accepted = beats && (!boundary || o.allowBoundary());
@@ -200,9 +206,9 @@ public final class PosteriorRefit {
     }
 
     /** The gating rows at the adapter's weights, projected onto the posterior. */
-    private static ValidationSet gate(Llama llama, LoraAdapter adapter, Task task, LaplacePosterior posterior, BufferSplit split,
+    private static ValidationSet gate(Llama llama, LoraAdapter adapter, Task task, List<LaplacePosterior> posteriors, BufferSplit split,
                                       Settings o, int padId) {
-        return ValidationSet.compute(llama, adapter, task.answerIds(), split.gate(), padId, o.batchSize(), List.of(posterior), n -> {});
+        return ValidationSet.compute(llama, adapter, task.answerIds(), split.gate(), padId, o.batchSize(), posteriors, n -> {});
     }
 
     private static MethodScores scores(ValidationSet gate, LaplacePosterior p, LinearisedPredictive link) {

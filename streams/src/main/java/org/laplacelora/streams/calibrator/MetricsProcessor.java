@@ -33,6 +33,8 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     private final CalibratorSettings s;
     private final DriftDetectors detectors;
     private KeyValueStore<String, CalibratorState> store;
+    /** The store's one record, decoded once per task start (every event updates it and writes it back). */
+    private CalibratorState state;
 
     MetricsProcessor(CalibratorSettings settings) {
         this.s = settings;
@@ -43,6 +45,8 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     public void init(ProcessorContext<String, Object> ctx) {
         super.init(ctx);
         this.store = ctx.getStateStore(CalibratorTopology.STATE_STORE);
+        CalibratorState stored = store.get(KEY);
+        this.state = stored == null ? initial() : stored;
     }
 
     @Override
@@ -52,8 +56,7 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         if (kind == null) {
             return;
         }
-        CalibratorState stored = store.get(KEY);
-        CalibratorState state = stored == null ? initial() : stored;
+        CalibratorState state = this.state;
         switch (kind) {
             case LABEL_MISSING -> state.setLabelsMissing(state.getLabelsMissing() + 1);
             case LABEL_LATE -> state.setLabelsLate(state.getLabelsLate() + 1);

@@ -24,7 +24,7 @@ final class PageHinkley {
 
     static PageHinkleyState initial() {
         return PageHinkleyState.newBuilder().setVersion(-1).setReferenceN(0).setReferenceMean(0).setReferenceM2(0).setFired(false)
-                .setN(0).setMean(0).setCumulative(0).setMinimum(0).build();
+                .setN(0).setCumulative(0).setMinimum(0).build();
     }
 
     /** Adds x; returns the statistic m_t − M_t (in reference standard deviations) if it fires, else NaN. */
@@ -43,7 +43,6 @@ final class PageHinkley {
         double sd = Math.max(MIN_SD, Math.sqrt(s.getReferenceM2() / s.getReferenceN()));
         double z = (x - s.getReferenceMean()) / sd;
         s.setN(s.getN() + 1);
-        s.setMean(s.getMean() + (z - s.getMean()) / s.getN());
         s.setCumulative(s.getCumulative() + z - delta);
         s.setMinimum(Math.min(s.getMinimum(), s.getCumulative()));
         double statistic = s.getCumulative() - s.getMinimum();
@@ -58,7 +57,6 @@ final class PageHinkley {
     /** Starts the sums over, keeping the reference. */
     static void restart(PageHinkleyState s) {
         s.setN(0);
-        s.setMean(0);
         s.setCumulative(0);
         s.setMinimum(0);
     }

@@ -96,7 +96,7 @@ final class DemoCommand extends AppCommand {
             if (questions == null) questions = DEFAULT_QUESTIONS;
             List<Integer> shifts = shifts(questions);
             // The first shift moves the inputs and reverses the rule; the second returns to the original distribution.
-            stream = i -> synthetic.example("q" + i, seed.seed, i, segment(shifts, i) % 2 == 1);
+            stream = i -> synthetic.example("q" + i, seed.seed, i, DemoSettings.segment(shifts, i) % 2 == 1);
             modelReport = assets.report();
         } else {
             if (task == null || dataset == null || adapter == null || posterior == null) {
@@ -116,7 +116,7 @@ final class DemoCommand extends AppCommand {
                 TaskQuestion q = e.question();
                 TaskQuestion renamed = new TaskQuestion("q" + i, q.task(), q.text(), q.choices(), q.context(), q.prompt(), q.answers());
                 int classes = q.numClasses();
-                return new Example(renamed, segment(shifts, i) % 2 == 1 && e.labelled() ? (e.label() + 1) % classes : e.label());
+                return new Example(renamed, DemoSettings.segment(shifts, i) % 2 == 1 && e.labelled() ? (e.label() + 1) % classes : e.label());
             };
             modelReport = java.util.Map.of("model", model.toString(), "posterior", posterior.toString());
         }
@@ -181,13 +181,5 @@ final class DemoCommand extends AppCommand {
             throw new IllegalArgumentException("--drift-at takes one or two question numbers (or -1 for no shift), got " + driftAt);
         }
         return sorted;
-    }
-
-    private static int segment(List<Integer> shifts, int i) {
-        int k = 0;
-        while (k < shifts.size() && i >= shifts.get(k)) {
-            k++;
-        }
-        return k;
     }
 }

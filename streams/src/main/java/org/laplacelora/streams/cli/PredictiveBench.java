@@ -50,7 +50,7 @@ final class PredictiveBench extends AppCommand {
                 time(qs, b, batch -> map(m, task, batch)); // warm-up
                 double map = time(qs, b, batch -> map(m, task, batch));
                 double llla = time(qs, b, batch -> predictor.predictLastLayer(batch, m.padId(), m.manager()));
-                double la = time(qs, b, batch -> predictor.predict(batch, m.padId(), m.manager()));
+                double la = time(qs, b, batch -> predictor.predictServed(batch, m.padId(), m.manager()));
                 out.printf("| %d | %.2f | %.2f | %.2f | %.1f× |%n", b, map, llla, la, la / map);
                 out.flush();
             }

@@ -33,6 +33,11 @@ public record DemoSettings(int questions, List<Integer> shifts, int injectBad, d
 
     /** How many shifts came before question i: 0 before the first, 1 after it, ... */
     public int segment(int i) {
+        return segment(shifts, i);
+    }
+
+    /** How many of {@code shifts} (in order) came before question i. */
+    public static int segment(List<Integer> shifts, int i) {
         int k = 0;
         while (k < shifts.size() && i >= shifts.get(k)) {
             k++;

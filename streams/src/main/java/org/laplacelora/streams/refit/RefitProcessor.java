@@ -205,7 +205,8 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         }
         try {
             long version = refitter.nextVersion(lastVersion());
-            LaplacePosterior p = publish(version, result.files(), r.trigger(), result.windowStart(), result.windowEnd(), o, now);
+            LaplacePosterior p = publish(version, result.files(), o.candidate(), r.trigger(), result.windowStart(), result.windowEnd(), o,
+                    now);
             report(version, true, o.reason(), r.trigger(), r.outcomes(), o, now);
             LOG.info("published version {} ({} refit; {}; λ {}, {} s)", version, o.mode().id(), o.reason(), p.prior().lambda(),
                     String.format("%.1f", o.seconds()));
@@ -220,7 +221,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         try {
             PosteriorVersions.Files files = refitter.files(to);
             long version = refitter.nextVersion(lastVersion());
-            publish(version, files, trigger, -1, -1, null, now);
+            publish(version, files, refitter.verify(files), trigger, -1, -1, null, now);
             report(version, true, "version " + version + " serves version " + to + "'s posterior and adapter", trigger, buffer.size(),
                     null, now);
             LOG.info("rolled back: version {} is version {}'s posterior and adapter", version, to);
@@ -231,9 +232,9 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
     }
 
     /** The chunks of both files, then the manifest, then tombstones for the versions beyond the last K. */
-    private LaplacePosterior publish(long version, PosteriorVersions.Files files, String trigger, long windowStart, long windowEnd,
-                                     PosteriorRefit.Outcome o, long now) throws Exception {
-        LaplacePosterior p = refitter.verify(files);   // before anyone else sees it
+    /** @param p the version's posterior: the refit's candidate, or a rolled-back file's, verified */
+    private LaplacePosterior publish(long version, PosteriorVersions.Files files, LaplacePosterior p, String trigger, long windowStart,
+                                     long windowEnd, PosteriorRefit.Outcome o, long now) throws Exception {
         List<PosteriorChunk> chunks = PosteriorVersions.split(version, VersionPart.POSTERIOR, files.posterior(), settings.chunkBytes());
         List<PosteriorChunk> adapterChunks = files.adapter() == null ? List.of()
                 : PosteriorVersions.split(version, VersionPart.ADAPTER, files.adapter(), settings.chunkBytes());

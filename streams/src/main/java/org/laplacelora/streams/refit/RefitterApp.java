@@ -26,7 +26,6 @@ public final class RefitterApp extends ServingApp {
     /** @param served model, adapter and starting posterior (version 0); the app keeps it on the newest version */
     public static RefitterApp start(KafkaSettings kafka, ServedModel served, RefitterSettings settings, String applicationId,
                                     Path stateDir) throws IOException, InterruptedException {
-        PosteriorWatcher watcher = new PosteriorWatcher(kafka, served, applicationId);
         return start(kafka, served, settings, applicationId, stateDir, Map.of());
     }
 

@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.core.CheckpointException;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LaplacePredictor;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
 import org.laplacelora.model.laplace.predictive.ScoredExample;
+import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.Question;
@@ -21,6 +23,10 @@ import org.laplacelora.streams.posteriors.ServedModel;
 public final class QuestionScorer implements AutoCloseable {
     private final ServedModel served;
     private final LinearisedPredictive predictive;
+    /** The predictor of the version last scored with: building one checks (hashes) the adapter, once per version. */
+    private volatile Cached cached;
+
+    private record Cached(LaplacePosterior posterior, LoraAdapter adapter, LaplacePredictor predictor) {}
 
     public QuestionScorer(ServedModel served, LinearisedPredictive predictive) {
         this.served = served;
@@ -45,13 +51,7 @@ public final class QuestionScorer implements AutoCloseable {
 
     private List<Prediction> score(List<ServedModel.Valid> batch, long startedAtMillis, ServedModel.Lease version) {
         List<EncodedExample> encoded = batch.stream().map(ServedModel.Valid::encoded).toList();
-        List<ScoredExample> scored;
-        try {
-            scored = new LaplacePredictor(served.model().llama(), version.adapter(), version.posterior(), predictive)
-                    .predict(encoded, served.padId(), served.manager());
-        } catch (CheckpointException e) {
-            throw new IllegalStateException("the served posterior does not fit the served model: " + e.getMessage(), e);
-        }
+        List<ScoredExample> scored = predictor(version).predictServed(encoded, served.padId(), served.manager());
         long now = System.currentTimeMillis();
         String model = served.model().llama().identity();
         String adapter = version.posterior().info().adapterIdentity();
@@ -82,6 +82,20 @@ public final class QuestionScorer implements AutoCloseable {
                     .build());
         }
         return out;
+    }
+
+    private LaplacePredictor predictor(ServedModel.Lease version) {
+        Cached c = cached;
+        if (c == null || c.posterior() != version.posterior() || c.adapter() != version.adapter()) {
+            try {
+                c = new Cached(version.posterior(), version.adapter(),
+                        new LaplacePredictor(served.model().llama(), version.adapter(), version.posterior(), predictive));
+            } catch (CheckpointException e) {
+                throw new IllegalStateException("the served posterior does not fit the served model: " + e.getMessage(), e);
+            }
+            cached = c;
+        }
+        return c.predictor();
     }
 
     /** The C × C covariance of z − z_{C−1} (last row and column 0) from that of the C − 1 differences. */

@@ -64,9 +64,10 @@ public final class LaplaceFit {
         }
         Map<String, Double> theta = thetaSquared(adapter, s.answerIds());
         Map<CurvatureConvention, LaplacePosterior> out = new LinkedHashMap<>();
+        String adapterIdentity = adapter.identity();
         for (CurvatureConvention c : conventions) {
             Curvature curvature = estimator.result(c);
-            PosteriorInfo info = PosteriorInfoBuilder.builder().modelIdentity(llama.identity()).adapterIdentity(adapter.identity())
+            PosteriorInfo info = PosteriorInfoBuilder.builder().modelIdentity(llama.identity()).adapterIdentity(adapterIdentity)
                     .task(s.task()).answers(s.answers()).answerIds(s.answerIds()).templateVersion(PromptTemplates.VERSION)
                     .convention(c).fisher(s.fisher()).sketchRank(s.sketchRank()).examples(curvature.examples())
                     .trainLogLikelihood(logLikelihood).thetaSquared(theta).build();

@@ -42,10 +42,20 @@ public final class LaplacePredictor {
         posterior.requireAnswers(taskAnswerIds);
     }
 
-    /** All four methods (what the scorer serves and evaluate reports). */
+    /** All four methods (what evaluate reports). */
     public List<ScoredExample> predict(List<EncodedExample> batch, int padId, NDManager manager) {
         try (JacobianBatch j = JacobianBatch.compute(llama, adapter, answerIds, batch, padId, manager)) {
-            return predict(batch, j, true);
+            return predict(batch, j, true, true);
+        }
+    }
+
+    /**
+     * MAP, temperature scaling and Laplace-LoRA: what the scorer serves. Last-layer Laplace, which no prediction
+     * carries, is left out (its fields empty): it would cost a second link per question.
+     */
+    public List<ScoredExample> predictServed(List<EncodedExample> batch, int padId, NDManager manager) {
+        try (JacobianBatch j = JacobianBatch.compute(llama, adapter, answerIds, batch, padId, manager)) {
+            return predict(batch, j, true, false);
         }
     }
 
@@ -55,22 +65,22 @@ public final class LaplacePredictor {
      */
     public List<ScoredExample> predictLastLayer(List<EncodedExample> batch, int padId, NDManager manager) {
         try (JacobianBatch j = LastLayerJacobians.compute(llama, adapter, answerIds, batch, padId, manager)) {
-            return predict(batch, j, false);
+            return predict(batch, j, false, true);
         }
     }
 
-    private List<ScoredExample> predict(List<EncodedExample> batch, JacobianBatch j, boolean full) {
+    private List<ScoredExample> predict(List<EncodedExample> batch, JacobianBatch j, boolean full, boolean lastLayer) {
         ProjectedJacobians projected = ProjectedJacobians.of(posterior, j);
         List<ScoredExample> out = new ArrayList<>();
         for (int n = 0; n < batch.size(); n++) {
             EncodedExample e = batch.get(n);
             double[] mu = j.mu()[n];
-            double[] sdHead = projected.covariance(n, posterior.lastLayerPrior(), LaplacePosterior.HEAD);
-            LinearisedPredictive.Distribution llla = predictive.predict(mu, sdHead, e.id());
+            LinearisedPredictive.Distribution llla = lastLayer
+                    ? predictive.predict(mu, projected.covariance(n, posterior.lastLayerPrior(), LaplacePosterior.HEAD), e.id()) : null;
             double[] sd = full ? projected.covariance(n, posterior.prior(), LaplacePosterior.ALL) : null;
             LinearisedPredictive.Distribution la = full ? predictive.predict(mu, sd, e.id()) : null;
             out.add(new ScoredExample(e.id(), e.label(), mu, sd, Categorical.softmax(mu),
-                    Categorical.softmax(mu, posterior.temperature()), llla.probabilities(), la == null ? null : la.probabilities(),
+                    Categorical.softmax(mu, posterior.temperature()), llla == null ? null : llla.probabilities(), la == null ? null : la.probabilities(),
                     la == null ? Double.NaN : la.entropy(), la == null ? Double.NaN : la.epistemic()));
         }
         return out;
