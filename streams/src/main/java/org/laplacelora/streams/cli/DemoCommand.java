@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo")
 final class DemoCommand extends AppCommand {
-    private static final int DEFAULT_QUESTIONS = 2400;
+    private static final int DEFAULT_QUESTIONS = 3600;
 
     @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
@@ -43,7 +43,7 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--dataset", paramLabel = "FILE") String dataset;
     @Option(names = "--questions", paramLabel = "N") Integer questions;
     @Option(names = "--drift-at", split = ",", paramLabel = "K1[,K2]") List<Integer> driftAt;
-    @Mixin PublishOptions publish = new PublishOptions(30, 500);
+    @Mixin PublishOptions publish = new PublishOptions(40, 500);
     @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
     @Option(names = "--window-size", defaultValue = "100", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
     @Mixin PartitionsOption partitions;
@@ -57,16 +57,25 @@ final class DemoCommand extends AppCommand {
 
     /** The refitter's settings, with a demo's time scale: seconds, not minutes. */
     static final class DemoRefit {
-        @Option(names = "--refit-min-examples", defaultValue = "250", paramLabel = "N") int minExamples = 250;
+        @Option(names = "--refit-min-examples", paramLabel = "N") Integer minExamples;
         @Option(names = "--refit-debounce-ms", defaultValue = "1000", paramLabel = "MS") long debounceMs = 1000;
         @Option(names = "--refit-cooldown-s", defaultValue = "2", paramLabel = "S") long cooldownS = 2;
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
-        RefitterSettings settings() {
+        /**
+         * A third of the shortest stretch after a shift, at most 400: a refit needs rows (with 10 % label noise, 200 to
+         * fit and 120 to tune give a steady mode, λ and temperature), and the phase after its swap needs outcomes.
+         */
+        RefitterSettings settings(int questions, List<Integer> shifts) {
+            int shortest = Integer.MAX_VALUE;
+            for (int i = 0; i < shifts.size(); i++) {
+                shortest = Math.min(shortest, (i + 1 < shifts.size() ? shifts.get(i + 1) : questions) - shifts.get(i));
+            }
+            int minExamples = this.minExamples != null ? this.minExamples : Math.max(1, Math.min(400, shortest / 3));
             RefitterSettings d = RefitterSettings.defaults();
             // The standardised detectors fire some 15 outcomes after a shift here: a look-back would put outcomes of
             // the old distribution, under the old rule, into the buffer that should teach the new one.
-            return RefitterSettingsBuilder.builder(d).bufferSize(400).bufferAge(Duration.ofHours(1)).driftLookback(0)
+            return RefitterSettingsBuilder.builder(d).bufferSize(Math.max(400, minExamples)).bufferAge(Duration.ofHours(1)).driftLookback(0)
                     .debounce(Duration.ofMillis(debounceMs))
                     .cooldown(Duration.ofSeconds(cooldownS)).minExamples(minExamples)
                     .refit(d.refit().withGateMargin(gateMargin).withFitFraction(0.5).withTuneFraction(0.3)).build();
@@ -128,7 +137,7 @@ final class DemoCommand extends AppCommand {
                     .kafkaPort(kafkaPort).registryPort(registryPort)
                     .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
                     .calibrator(CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(windowSize))
-                    .refitter(refit.settings()).question(stream).build();
+                    .refitter(refit.settings(questions, shifts(questions))).question(stream).build();
             summary = DemoRun.run(scorer, refitterModel, settings, out);
         }
         summary.model.putAll(modelReport);
