@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo")
 final class DemoCommand extends AppCommand {
-    private static final int DEFAULT_QUESTIONS = 3600;
+    private static final int DEFAULT_QUESTIONS = 4500;
 
     @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;
@@ -63,19 +63,20 @@ final class DemoCommand extends AppCommand {
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         /**
-         * A third of the shortest stretch after a shift, at most 400: a refit needs rows (with 10 % label noise, 200 to
-         * fit and 120 to tune give a steady mode, λ and temperature), and the phase after its swap needs outcomes.
+         * A third of the shortest stretch after a shift, at most 500: a refit needs rows (with 10 % label noise, the
+         * calibration after a swap is only as steady as the 150 rows that tune λ and the temperature), and the phase
+         * after its swap needs outcomes.
          */
         RefitterSettings settings(int questions, List<Integer> shifts) {
             int shortest = Integer.MAX_VALUE;
             for (int i = 0; i < shifts.size(); i++) {
                 shortest = Math.min(shortest, (i + 1 < shifts.size() ? shifts.get(i + 1) : questions) - shifts.get(i));
             }
-            int minExamples = this.minExamples != null ? this.minExamples : Math.max(1, Math.min(400, shortest / 3));
+            int minExamples = this.minExamples != null ? this.minExamples : Math.max(1, Math.min(500, shortest / 3));
             RefitterSettings d = RefitterSettings.defaults();
             // The standardised detectors fire some 15 outcomes after a shift here: a look-back would put outcomes of
             // the old distribution, under the old rule, into the buffer that should teach the new one.
-            return RefitterSettingsBuilder.builder(d).bufferSize(Math.max(400, minExamples)).bufferAge(Duration.ofHours(1)).driftLookback(0)
+            return RefitterSettingsBuilder.builder(d).bufferSize(Math.max(500, minExamples)).bufferAge(Duration.ofHours(1)).driftLookback(0)
                     .debounce(Duration.ofMillis(debounceMs))
                     .cooldown(Duration.ofSeconds(cooldownS)).minExamples(minExamples)
                     .refit(d.refit().withGateMargin(gateMargin).withFitFraction(0.5).withTuneFraction(0.3)).build();
