@@ -43,7 +43,7 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--dataset", paramLabel = "FILE") String dataset;
     @Option(names = "--questions", paramLabel = "N") Integer questions;
     @Option(names = "--drift-at", split = ",", paramLabel = "K1[,K2]") List<Integer> driftAt;
-    @Mixin PublishOptions publish = new PublishOptions(40, 500);
+    @Mixin PublishOptions publish = new PublishOptions(30, 500);
     @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
     @Option(names = "--window-size", defaultValue = "100", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
     @Mixin PartitionsOption partitions;
@@ -63,16 +63,16 @@ final class DemoCommand extends AppCommand {
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         /**
-         * A third of the shortest stretch after a shift, at most 500: a refit needs rows (with 10 % label noise, the
-         * calibration after a swap is only as steady as the 150 rows that tune λ and the temperature), and the phase
-         * after its swap needs outcomes.
+         * Half of what the shortest stretch after a shift leaves once a refit's own time (about 12 s at the publishing
+         * rate) is taken out, between 250 and 500: a refit needs rows (with 10 % label noise, the calibration after a swap is
+         * only as steady as the rows that tune λ and the temperature), and the phase after its swap needs outcomes.
          */
-        RefitterSettings settings(int questions, List<Integer> shifts) {
-            int shortest = Integer.MAX_VALUE;
+        RefitterSettings settings(int questions, List<Integer> shifts, double rate) {
+            int shortest = questions;
             for (int i = 0; i < shifts.size(); i++) {
                 shortest = Math.min(shortest, (i + 1 < shifts.size() ? shifts.get(i + 1) : questions) - shifts.get(i));
             }
-            int minExamples = this.minExamples != null ? this.minExamples : Math.max(1, Math.min(500, shortest / 3));
+            int minExamples = this.minExamples != null ? this.minExamples : (int) Math.max(250, Math.min(500, (shortest - 12 * rate) / 2));
             RefitterSettings d = RefitterSettings.defaults();
             // The standardised detectors fire some 15 outcomes after a shift here: a look-back would put outcomes of
             // the old distribution, under the old rule, into the buffer that should teach the new one.
@@ -138,7 +138,7 @@ final class DemoCommand extends AppCommand {
                     .kafkaPort(kafkaPort).registryPort(registryPort)
                     .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
                     .calibrator(CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(windowSize))
-                    .refitter(refit.settings(questions, shifts(questions))).question(stream).build();
+                    .refitter(refit.settings(questions, shifts(questions), publish.rate)).question(stream).build();
             summary = DemoRun.run(scorer, refitterModel, settings, out);
         }
         summary.model.putAll(modelReport);

@@ -1,15 +1,23 @@
 package org.laplacelora.streams.cli;
 
+import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.laplacelora.model.laplace.fit.ValidationSet;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Links;
+import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.metrics.CalibrationScores;
+import org.laplacelora.model.refit.BufferSplit;
 import org.laplacelora.model.refit.PosteriorRefit;
 import org.laplacelora.model.refit.RefitMode;
+import org.laplacelora.model.synthetic.SyntheticTask;
 import org.laplacelora.model.tasks.EncodedExample;
 import org.laplacelora.model.tasks.Example;
-import org.laplacelora.model.synthetic.SyntheticTask;
 import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.produce.QuestionProducer;
 import picocli.CommandLine.Command;
@@ -21,11 +29,10 @@ final class RefitBench extends AppCommand {
     @Option(names = "--buffer-sizes", split = ",", defaultValue = "64,128,256,512,1024", paramLabel = "N,N,...") int[] sizes;
     @Option(names = "--modes", split = ",", defaultValue = "online,curvature", paramLabel = "M,M") List<String> modes;
     @Option(names = "--repeats", defaultValue = "3", paramLabel = "R", descriptionKey = "refit.repeats") int repeats;
-    @Option(names = "--held-out", defaultValue = "0", paramLabel = "N") int heldOut;
     @Option(names = "--fit-fraction", defaultValue = "0.6", paramLabel = "F") double fitFraction;
     @Option(names = "--tune-fraction", defaultValue = "0.2", paramLabel = "F") double tuneFraction;
-    @Option(names = "--steps", defaultValue = "120", paramLabel = "S") int steps;
-    @Option(names = "--lr", defaultValue = "0.01", paramLabel = "LR") double lr;
+    @Option(names = "--held-out", defaultValue = "0", paramLabel = "N") int heldOut;
+    @Option(names = "--label-noise", defaultValue = "0.1", paramLabel = "P") double labelNoise;
     @Option(names = "--data-seed", defaultValue = "3", paramLabel = "S") long dataSeed;
     @Mixin CacheOptions cache;
 
@@ -33,10 +40,8 @@ final class RefitBench extends AppCommand {
     public Integer call() throws Exception {
         try (ServedModel served = cache.demoModel(); ServedModel.Lease version = served.lease()) {
             int largest = Arrays.stream(sizes).max().orElse(0);
-            List<EncodedExample> all = new ArrayList<>();
-            for (Example e : new SyntheticTask(0.1).examples("r", largest, dataSeed, true)) {
-                all.add(served.encode(QuestionProducer.toQuestion(e, Map.of()), e.label()));
-            }
+            List<EncodedExample> all = drifted(served, "r", largest, dataSeed);
+            List<EncodedExample> test = heldOut > 0 ? drifted(served, "h", heldOut, 1000 + dataSeed) : List.of();
             out().printf("%-9s %6s %4s %4s %4s %10s %10s  %s%n", "mode", "buffer", "fit", "tune", "gate", "median s", "min s",
                     "gate (last run)");
             for (String m : modes) {
@@ -52,43 +57,53 @@ final class RefitBench extends AppCommand {
                     Arrays.sort(seconds);
                     out().printf("%-9s %6d %4d %4d %4d %10.2f %10.2f  %s%n", mode.id(), n, last.fitRows(), last.tuningRows(), last.gateRows(),
                             seconds[repeats / 2], seconds[0], last.reason());
-                    if (heldOut > 0) {
-                        heldOut(served, version, last);
+                    if (!test.isEmpty()) {
+                        BufferSplit split = BufferSplit.of(all.subList(0, n), fitFraction, tuneFraction, settings(mode, n).minGate(), 0);
+                        calibration(served, version, last, "fitting rows", split.fit());
+                        calibration(served, version, last, "tuning rows", split.tune());
+                        calibration(served, version, last, "gating rows", split.gate());
+                        calibration(served, version, last, "held out", test);
                     }
                     out().flush();
                 }
             }
-            out().printf("threads: PyTorch's default on %d cores; model %s%n", Runtime.getRuntime().availableProcessors(),
-                    served.model().llama().identity());
+            out().printf("threads: PyTorch's default on %d cores; model %s; label noise %.2f%n", Runtime.getRuntime().availableProcessors(),
+                    served.model().llama().identity(), labelNoise);
         }
         return 0;
     }
 
-    /** The refitter's defaults, with the gate's minimum lowered to a fifth of the buffer so that small buffers can be timed. */
-    private void heldOut(ServedModel served, ServedModel.Lease version, PosteriorRefit.Outcome o) throws IOException {
-        List<EncodedExample> test = new ArrayList<>();
-        for (Example e : new SyntheticTask(0.1).examples("h", heldOut, 1000 + dataSeed, true)) {
-            test.add(served.encode(QuestionProducer.toQuestion(e, Map.of()), e.label()));
+    private List<EncodedExample> drifted(ServedModel served, String prefix, int n, long seed) {
+        List<EncodedExample> rows = new ArrayList<>();
+        for (Example e : new SyntheticTask(labelNoise).examples(prefix, n, seed, true)) {
+            rows.add(served.encode(QuestionProducer.toQuestion(e, Map.of()), e.label()));
         }
-        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
-            org.laplacelora.model.lora.LoraAdapter a = o.adapterFile() == null ? version.adapter()
-                    : org.laplacelora.model.lora.LoraAdapter.fromBytes(o.adapterFile(), served.model().llama(), m);
-            org.laplacelora.model.laplace.posterior.LaplacePosterior p = o.candidate();
-            var v = org.laplacelora.model.laplace.fit.ValidationSet.compute(served.model().llama(), a, served.task().answerIds(), test,
-                    served.padId(), 32, List.of(p), x -> {});
-            var link = org.laplacelora.model.laplace.predictive.Links.forTuning(2, 64, 0);
-            var la = v.calibration(p, p.prior(), org.laplacelora.model.laplace.posterior.LaplacePosterior.ALL, link);
-            var ts = v.calibrationAt(p.temperature());
-            var map = v.calibrationAt(1);
-            out().printf("   held-out %d: LA acc %.1f ECE %.1f NLL %.3f | TS acc %.1f ECE %.1f NLL %.3f (T %.2f) | MAP ECE %.1f NLL %.3f | λ %.3g%n",
-                    heldOut, 100 * la.accuracy(), 100 * la.ece(), la.nll(), 100 * ts.accuracy(), 100 * ts.ece(), ts.nll(), p.temperature(),
-                    100 * map.ece(), map.nll(), p.prior().lambda());
+        return rows;
+    }
+
+    /** The last candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
+    private void calibration(ServedModel served, ServedModel.Lease version, PosteriorRefit.Outcome o, String what,
+                             List<EncodedExample> rows) throws IOException {
+        try (NDManager m = NDManager.newBaseManager()) {
+            LoraAdapter adapter = o.adapterFile() == null ? version.adapter()
+                    : LoraAdapter.fromBytes(o.adapterFile(), served.model().llama(), m);
+            LaplacePosterior p = o.candidate();
+            ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
+                    List.of(p), x -> {});
+            LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+            out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
+                    row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
+                    row("MAP", v.calibrationAt(1)));
         }
     }
 
+    private static String row(String method, CalibrationScores s) {
+        return String.format("%-3s conf−acc %+5.1f ECE %4.1f NLL %.3f", method, 100 * s.meanConfidenceMinusAccuracy(), 100 * s.ece(), s.nll());
+    }
+
+    /** The refitter's defaults with this bench's fractions; the gate's minimum lowered to a fifth of the buffer so that small buffers can be timed. */
     private PosteriorRefit.Settings settings(RefitMode mode, int buffer) {
-        PosteriorRefit.Settings d = PosteriorRefit.Settings.defaults().withFitFraction(fitFraction).withTuneFraction(tuneFraction)
-                .withSteps(steps).withLearningRate(lr);
+        PosteriorRefit.Settings d = PosteriorRefit.Settings.defaults().withFitFraction(fitFraction).withTuneFraction(tuneFraction);
         return d.withMode(mode).withMinGate(Math.min(d.minGate(), buffer / 5)).withAllowBoundary(mode == RefitMode.CURVATURE);
     }
 
