@@ -33,7 +33,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo")
 final class DemoCommand extends AppCommand {
-    private static final int DEFAULT_QUESTIONS = 4500;
+    private static final int DEFAULT_QUESTIONS = 3600;
 
     @Option(names = "--model", paramLabel = "M") Path model;
     @Option(names = "--tokenizer", paramLabel = "T") Path tokenizer;

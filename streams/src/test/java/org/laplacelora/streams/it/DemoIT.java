@@ -66,7 +66,7 @@ class DemoIT {
     }
 
     /**
-     * The defaults: 4500 questions, the inputs and the rule shift at 1500 and return at 3000. Each shift is detected,
+     * The defaults: 3600 questions, the inputs and the rule shift at 1200 and return at 2400. Each shift is detected,
      * answered by an accepted online refit (versions 1 and 2, which the predictions carry), and after each swap
      * Laplace-LoRA's accuracy is back within 5 points of (or above) its accuracy before the first shift.
      */
@@ -76,12 +76,12 @@ class DemoIT {
         int code = LaplaceLora.commandLine().execute("demo", "--summary-json", summary.toString(), "--cache-dir", cache.toString());
         assertThat(code).isZero();
         JsonNode s = new ObjectMapper().readTree(summary.toFile());
-        assertThat(s.get("predictions").asInt()).isEqualTo(4500);
+        assertThat(s.get("predictions").asInt()).isEqualTo(3600);
         List<Integer> drifts = new ArrayList<>();
         s.get("drift_events").forEach(d -> drifts.add(d.get("at_question").asInt()));
-        assertThat(drifts).as("no alarm before the first shift").allMatch(q -> q >= 1500);
-        assertThat(drifts).as("the first shift").anyMatch(q -> q < 3000);
-        assertThat(drifts).as("the return").anyMatch(q -> q >= 3000);
+        assertThat(drifts).as("no alarm before the first shift").allMatch(q -> q >= 1200);
+        assertThat(drifts).as("the first shift").anyMatch(q -> q < 2400);
+        assertThat(drifts).as("the return").anyMatch(q -> q >= 2400);
 
         List<Integer> accepted = new ArrayList<>();
         for (JsonNode r : s.get("refits")) {
