@@ -87,6 +87,14 @@ public final class Fixtures {
         return out;
     }
 
+    public static double[] doubles(JsonNode array) {
+        double[] out = new double[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i).asDouble();
+        }
+        return out;
+    }
+
     /** Float32 values exactly as run.c produced them (the JSON holds round-trip decimal strings). */
     public static float[] floats(JsonNode array) {
         float[] out = new float[array.size()];

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.laplacelora.model.Fixtures;
 import org.laplacelora.model.core.CheckpointException;
 import org.laplacelora.model.llama.Adaptation;
@@ -82,16 +84,20 @@ class LoraAdapterTest {
         assertThat(config0.get("peft_type").asText()).isEqualTo("LORA");
     }
 
-    /** The reference case's adapter was written by Python's safetensors; its answer logits are known in float64. */
-    @Test
-    void referenceAdapterGivesTheReferenceAnswerLogits() throws Exception {
-        JsonNode c = Fixtures.json("laplace-case1/case1.json");
+    /**
+     * The reference cases' adapters were written by Python's safetensors; their answer logits are known in
+     * float64. Case 2's lora_alpha = 1/16 (scale 1/64) checks that a non-integer alpha is read as written.
+     */
+    @ParameterizedTest
+    @CsvSource({"case1, 2.0", "case2, 0.015625"})
+    void referenceAdapterGivesTheReferenceAnswerLogits(String caseName, double scale) throws Exception {
+        JsonNode c = Fixtures.json("laplace-" + caseName + "/" + caseName + ".json");
         int[] answers = Fixtures.ints(c.get("answer_tokens").get("ids"));
         for (Path checkpoint : List.of(Fixtures.stories260kBin(), Fixtures.path("stories260K/hf"))) {
             try (ModelLoader.LoadedModel m = ModelLoader.load(checkpoint, checkpoint.toString().endsWith(".bin") ? Fixtures.tok512() : null, Device.cpu());
-                 LoraAdapter adapter = LoraAdapter.load(Fixtures.path("laplace-case1/case1_adapter"), m.llama(), manager);
+                 LoraAdapter adapter = LoraAdapter.load(Fixtures.path("laplace-" + caseName + "/" + caseName + "_adapter"), m.llama(), manager);
                  NDManager scope = manager.newSubManager()) {
-                assertThat(adapter.config().scale()).isEqualTo(2.0);
+                assertThat(adapter.config().scale()).isEqualTo(scale);
                 double worst = 0;
                 for (String split : List.of("train", "test")) {
                     for (JsonNode ex : c.get(split)) {

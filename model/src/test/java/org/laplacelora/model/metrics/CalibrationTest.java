@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.laplacelora.model.Fixtures;
 
 class CalibrationTest {
@@ -48,9 +50,11 @@ class CalibrationTest {
         assertThat(Calibration.bin(0.0)).isEqualTo(0);
     }
 
-    @Test
-    void referenceCasesMetricsForEveryPredictive() {
-        JsonNode c = Fixtures.json("laplace-case1/case1.json");
+    /** Every predictive of both reference cases (two classes; four), from the reference's own probabilities. */
+    @ParameterizedTest
+    @ValueSource(strings = {"laplace-case1/case1.json", "laplace-case2/case2.json"})
+    void referenceCasesMetricsForEveryPredictive(String reference) {
+        JsonNode c = Fixtures.json(reference);
         int[] labels = new int[c.get("test").size()];
         for (int i = 0; i < labels.length; i++) {
             labels[i] = c.get("test").get(i).get("label").asInt();
@@ -65,7 +69,7 @@ class CalibrationTest {
         assertThat(predictives).hasSizeGreaterThan(20);
         for (JsonNode pred : predictives) {
             List<double[]> p = new ArrayList<>();
-            pred.get("p").forEach(row -> p.add(new double[] {row.get(0).asDouble(), row.get(1).asDouble()}));
+            pred.get("p").forEach(row -> p.add(Fixtures.doubles(row)));
             CalibrationScores m = Calibration.of(p, labels);
             JsonNode want = pred.get("metrics");
             assertThat(m.accuracy()).isCloseTo(want.get("acc").asDouble(), within(1e-12));

@@ -27,6 +27,7 @@ import org.laplacelora.schemas.avro.RefitRequest;
 import org.laplacelora.schemas.avro.VersionFile;
 import org.laplacelora.schemas.avro.VersionPart;
 import org.laplacelora.schemas.state.RefitterState;
+import org.laplacelora.streams.calibrator.Detector;
 import org.laplacelora.streams.posteriors.PosteriorVersions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +87,8 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
             LOG.info("label-free drift event from {} (version {}): shown, but a refit needs labels", d.getDetector(),
                     d.getPosteriorVersion());
         } else if (in instanceof DriftEvent d) {
-            String ignored = triggers.drift(d.getAtOutcome(), d.getPosteriorVersion(), refitter.servingVersion(), now);
+            boolean changePoint = Detector.of(d.getDetector()).map(Detector::changePoint).orElse(false);
+            String ignored = triggers.drift(d.getAtOutcome(), changePoint, d.getPosteriorVersion(), refitter.servingVersion(), now);
             if (ignored == null) {
                 LOG.info("drift event from {} at outcome {} (version {}): a refit is pending", d.getDetector(), d.getAtOutcome(),
                         d.getPosteriorVersion());

@@ -14,7 +14,9 @@ import org.laplacelora.schemas.state.TriggerState;
  * cannot put the refit off forever. After a refit, automatic triggers are ignored for the cooldown; a manual
  * request fires at once. A drift event about a posterior version older than the one being served is stale
  * (it was detected before the last swap) and ignored. Kept in the refitter's state store, so it survives a
- * restart.
+ * restart. A refit uses the outcomes from its earliest drift event on, except that a change point detected after the
+ * burst that opened the trigger (a new onset: a first alarm may be a false one, or an earlier shift) moves the start
+ * to it: outcomes before the latest change are not the distribution the refit should learn.
  */
 public final class RefitTriggers {
     /** A trigger that fired: what caused it (e.g. "drift+labels"), how many events, and the first outcome to use. */
@@ -76,16 +78,24 @@ public final class RefitTriggers {
      * A drift event; returns why it was ignored, or null when it became (part of) the pending trigger.
      *
      * @param atOutcome the outcome sequence at which it was detected
+     * @param changePoint whether its detector marks an onset ({@code Detector#changePoint})
      * @param eventVersion the posterior version the detector was watching
      */
-    public String drift(long atOutcome, long eventVersion, long servingVersion, long now) {
+    public String drift(long atOutcome, boolean changePoint, long eventVersion, long servingVersion, long now) {
         if (eventVersion < servingVersion) {
             return "stale: detected on version " + eventVersion + ", version " + servingVersion + " is serving now";
         }
         if (coolingDown(now)) {
             return "within the cooldown after the refit at " + s.lastRefitAt();
         }
-        add(Trigger.DRIFT, now, Math.max(0, atOutcome - settings.driftLookback()));
+        long from = Math.max(0, atOutcome - settings.driftLookback());
+        if (s.pending().contains(Trigger.DRIFT) && now - s.firstTriggerAt() >= settings.debounce().toMillis()) {
+            // After the burst that opened the trigger: only a new onset moves the start, and only forward.
+            s = s.withFromSequence(changePoint ? Math.max(s.fromSequence(), from) : s.fromSequence()).withEvents(s.events() + 1)
+                    .withLastTriggerAt(now);
+            return null;
+        }
+        add(Trigger.DRIFT, now, from);
         return null;
     }
 

@@ -16,9 +16,9 @@ class RefitTriggersTest {
     @Test
     void aBurstOfDriftEventsGivesOneRefitOnceTheDebounceHasPassed() {
         RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
-        assertThat(t.drift(415, 0, 0, 1_000)).isNull();
-        assertThat(t.drift(449, 0, 0, 1_300)).isNull();
-        assertThat(t.drift(430, 0, 0, 1_900)).isNull();
+        assertThat(t.drift(415, true, 0, 0, 1_000)).isNull();
+        assertThat(t.drift(449, true, 0, 0, 1_300)).isNull();
+        assertThat(t.drift(430, true, 0, 0, 1_900)).isNull();
         assertThat(t.due(1_999)).as("within the debounce").isNull();
         RefitTriggers.Due due = t.due(2_000);
         assertThat(due).isNotNull();
@@ -28,7 +28,7 @@ class RefitTriggersTest {
         t.refitted(2_000);
         assertThat(t.due(2_500)).as("acted on: nothing pending").isNull();
         // More drift events from the same burst land in the cooldown: no second refit.
-        assertThat(t.drift(499, 0, 0, 2_100)).contains("cooldown");
+        assertThat(t.drift(499, true, 0, 0, 2_100)).contains("cooldown");
         assertThat(t.due(3_500)).isNull();
     }
 
@@ -36,15 +36,29 @@ class RefitTriggersTest {
     void aSteadyStreamOfEventsCannotPostponeTheRefit() {
         RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
         for (long now = 0; now < 1_000; now += 100) {
-            t.drift(now, 0, 0, now);
+            t.drift(now, true, 0, 0, now);
         }
         assertThat(t.due(1_000)).isNotNull();
     }
 
     @Test
+    void aChangePointAfterTheBurstMovesTheStartAndALevelAlarmDoesNot() {
+        RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
+        t.drift(2305, true, 1, 1, 1_000);      // a first alarm (here a false one)
+        t.drift(2399, false, 1, 1, 4_000);     // an ECE window: the level is high, no new onset
+        assertThat(t.due(4_000).fromSequence()).isEqualTo(2305 - 25);
+        t.drift(2428, true, 1, 1, 5_000);      // the onset of the real shift, after the burst
+        RefitTriggers.Due due = t.due(5_000);
+        assertThat(due.fromSequence()).as("outcomes before the latest change are not used").isEqualTo(2428 - 25);
+        assertThat(due.events()).isEqualTo(3);
+        t.drift(2300, true, 1, 1, 6_000);      // an older onset reported late does not move it back
+        assertThat(t.due(6_000).fromSequence()).isEqualTo(2428 - 25);
+    }
+
+    @Test
     void staleDriftEventsAreIgnored() {
         RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
-        assertThat(t.drift(500, 1, 2, 0)).startsWith("stale");
+        assertThat(t.drift(500, true, 1, 2, 0)).startsWith("stale");
         assertThat(t.due(10_000)).isNull();
     }
 
@@ -85,7 +99,7 @@ class RefitTriggersTest {
     @Test
     void theStateSurvivesARestart() {
         RefitTriggers t = new RefitTriggers(settings(5, Duration.ZERO), null);
-        t.drift(415, 0, 0, 1_000);
+        t.drift(415, true, 0, 0, 1_000);
         t.label(1_100);
         RefitTriggers restarted = new RefitTriggers(settings(5, Duration.ZERO), t.encode());
         assertThat(restarted.state()).isEqualTo(t.state());

@@ -2,12 +2,17 @@ package org.laplacelora.model.laplace.fit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.within;
+
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.laplacelora.model.ReferenceCase;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
@@ -21,24 +26,37 @@ import org.laplacelora.model.laplace.predictive.Link;
 class PriorTuningTest {
     private static ReferenceCase ref;
     private static LaplacePosterior posterior;
+    private static ReferenceCase case2;
+    private static Map<CurvatureConvention, LaplacePosterior> posteriors2;
 
     @BeforeAll
     static void fit() {
-        ref = new ReferenceCase();
+        ref = ReferenceCase.case1();
         LaplaceFit.Settings settings = new LaplaceFit.Settings("winogrande", List.of("A", "B"), ref.answerIds,
                 FisherType.EXACT, 1 << 20, 4, 0, 0);
         posterior = LaplaceFit.fit(ref.llama, ref.adapter, ref.train, EnumSet.of(CurvatureConvention.REDUCE), settings, n -> {})
                 .get(CurvatureConvention.REDUCE);
+        case2 = ReferenceCase.case2();
+        // one sequence per batch: the paper's convention counts padding, the reference has none
+        posteriors2 = LaplaceFit.fit(case2.llama, case2.adapter, case2.train, EnumSet.allOf(CurvatureConvention.class),
+                case2.fitSettings(1 << 20, 1), n -> {});
     }
 
     @AfterAll
     static void close() {
         ref.close();
+        case2.close();
+    }
+
+    private static LaplacePosterior reduce(String caseName) {
+        return caseName.equals("case1") ? posterior : posteriors2.get(CurvatureConvention.REDUCE);
     }
 
     /** Adam's optimum is a stationary point, the maximum of a dense scan, and MacKay's fixed point λ = γ_eff/‖θ‖². */
-    @Test
-    void evidenceOptimumIsTheMaximumAndMackaysFixedPoint() {
+    @ParameterizedTest
+    @ValueSource(strings = {"case1", "case2"})
+    void evidenceOptimumIsTheMaximumAndMackaysFixedPoint(String caseName) {
+        LaplacePosterior posterior = reduce(caseName);
         PriorTuning.Tuned t = PriorTuning.byEvidence(posterior, LaplacePosterior.ALL, false, 1, 2000);
         double lambda = t.prior().lambda();
         assertThat(Math.abs(posterior.logEvidenceGradient(t.prior(), LaplacePosterior.ALL))).isLessThan(1e-6);
@@ -57,12 +75,29 @@ class PriorTuningTest {
         assertThat(Math.abs(mackay / lambda - 1)).isLessThan(1e-5);
     }
 
-    @Test
-    void perModuleEvidenceMaximisesEachModulesTerm() {
+    @ParameterizedTest
+    @ValueSource(strings = {"case1", "case2"})
+    void perModuleEvidenceMaximisesEachModulesTerm(String caseName) {
+        LaplacePosterior posterior = reduce(caseName);
         PriorTuning.Tuned t = PriorTuning.byEvidence(posterior, LaplacePosterior.ALL, true, 1, 2000);
         assertThat(t.prior().perModule()).hasSize(11);
         PriorTuning.Tuned scalar = PriorTuning.byEvidence(posterior, LaplacePosterior.ALL, false, 1, 2000);
         assertThat(t.objective()).isGreaterThanOrEqualTo(scalar.objective() - 1e-9);
+    }
+
+    /**
+     * The evidence maxima of case 2's README (d log Z/d log λ = 0; the case is built so that the conventions
+     * separate), to half a unit in the last of the three digits printed there.
+     */
+    @Test
+    void fourClassEvidenceMaximaAreTheReferences() {
+        Map<CurvatureConvention, double[]> want = Map.of(CurvatureConvention.LAST, new double[] {5.35e-3, 0.005e-3},
+                CurvatureConvention.EXPAND, new double[] {2.52e-2, 0.005e-2}, CurvatureConvention.REDUCE, new double[] {8.84e-3, 0.005e-3},
+                CurvatureConvention.PAPER, new double[] {0.109, 0.0005});
+        want.forEach((conv, w) -> {
+            double lambda = PriorTuning.byEvidence(posteriors2.get(conv), LaplacePosterior.ALL, false, 1, 2000).prior().lambda();
+            assertThat(lambda).as("%s", conv).isCloseTo(w[0], within(w[1]));
+        });
     }
 
     @Test
@@ -85,6 +120,33 @@ class PriorTuningTest {
         PriorTuning.Tuned edge = PriorTuning.byValidation(val.withLabels(mapLabels), posterior, LaplacePosterior.ALL, binary,
                 new double[] {1});
         assertThat(edge.atBoundary()).isTrue();
+    }
+
+    /**
+     * With four classes and the deterministic probit link: the search's optimum is at least as good as every
+     * grid point. The MAP gets 1 of the 4 test answers right (a random adapter), so the data want the widest
+     * posterior, λ at the bottom of the range; labels the MAP predicts want the narrowest, λ at the top.
+     */
+    @Test
+    void fourClassValidationSearchFindsTheBestGridPointAndFlagsABoundary() {
+        LaplacePosterior reduce = posteriors2.get(CurvatureConvention.REDUCE);
+        ValidationSet val = ValidationSet.compute(case2.llama, case2.adapter, case2.answerIds, case2.test, 0, case2.test.size(),
+                List.of(reduce), n -> {});
+        LinearisedPredictive probit = new LinearisedPredictive(Link.PROBIT, 1, 0);
+        PriorTuning.Tuned t = PriorTuning.byValidation(val, reduce, LaplacePosterior.ALL, probit, new double[] {1});
+        for (double lg = -6; lg <= 6; lg += 0.25) {
+            assertThat(t.objective()).isLessThanOrEqualTo(val.nll(reduce, PriorPrecision.of(Math.pow(10, lg)), LaplacePosterior.ALL, probit) + 1e-12);
+        }
+        assertThat(t.atBoundary()).isTrue();
+        assertThat(t.prior().lambda()).isCloseTo(Math.pow(10, PriorTuning.LOG10_LAMBDA_MIN), within(1e-12));
+        int[] mapLabels = new int[4];
+        for (int n = 0; n < 4; n++) {
+            mapLabels[n] = Categorical.argmax(val.mu()[n]);
+        }
+        PriorTuning.Tuned edge = PriorTuning.byValidation(val.withLabels(mapLabels), reduce, LaplacePosterior.ALL, probit,
+                new double[] {1});
+        assertThat(edge.atBoundary()).isTrue();
+        assertThat(edge.prior().lambda()).isCloseTo(Math.pow(10, PriorTuning.LOG10_LAMBDA_MAX), within(1e-6));
     }
 
     @Test

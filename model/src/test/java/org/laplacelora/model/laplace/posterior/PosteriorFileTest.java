@@ -3,6 +3,7 @@ package org.laplacelora.model.laplace.posterior;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.Fixtures;
 import org.laplacelora.model.ReferenceCase;
 import org.laplacelora.model.core.CheckpointException;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
@@ -35,7 +37,7 @@ class PosteriorFileTest {
 
     @BeforeAll
     static void fit() {
-        ref = new ReferenceCase();
+        ref = ReferenceCase.case1();
         LaplaceFit.Settings settings = new LaplaceFit.Settings("winogrande", List.of("A", "B"), ref.answerIds,
                 FisherType.EXACT, 3, 4, 0, 0);
         posterior = LaplaceFit.fit(ref.llama, ref.adapter, ref.train, EnumSet.of(CurvatureConvention.LAST), settings, n -> {})
@@ -109,6 +111,38 @@ class PosteriorFileTest {
             assertThat(x.epistemic()).isPositive();
             EncodedExample e = ref.test.get(p.indexOf(x));
             assertThat(x.id()).isEqualTo(e.id());
+        }
+    }
+
+    /**
+     * A four-class posterior (case 2, the last-position convention, fitted on left-padded batches of 4, which
+     * that convention ignores) survives the file and predicts, through the predictor, the reference's MAP and
+     * probit probabilities at λ = 1 (float64 throughout: 1e-12 and 1e-9 as elsewhere).
+     */
+    @Test
+    void aFourClassPosteriorSavedAndLoadedPredictsTheReferenceProbabilities(@TempDir Path dir) throws Exception {
+        try (ReferenceCase case2 = ReferenceCase.case2()) {
+            LaplacePosterior fitted = LaplaceFit.fit(case2.llama, case2.adapter, case2.train, EnumSet.of(CurvatureConvention.LAST),
+                    case2.fitSettings(1 << 20, 4), n -> {}).get(CurvatureConvention.LAST);
+            Path file = dir.resolve("p.safetensors");
+            fitted.save(file);
+            LaplacePosterior read = LaplacePosterior.load(file);
+            assertThat(read.info()).usingRecursiveComparison().isEqualTo(fitted.info());
+            assertThat(read.info().answers()).containsExactly("A", "B", "C", "D");
+            LaplacePredictor predictor = new LaplacePredictor(case2.llama, case2.adapter, read, new LinearisedPredictive(Link.PROBIT, 1, 0));
+            predictor.requireAnswers(case2.answerIds);
+            assertThatThrownBy(() -> predictor.requireAnswers(new int[] {447, 445, 455, 457})).hasMessageContaining("answer tokens");
+            JsonNode want = case2.json.get("predictive");
+            List<ScoredExample> p = predictor.predict(case2.test, 0, case2.manager);
+            for (int n = 0; n < p.size(); n++) {
+                double[] map = Fixtures.doubles(want.get("map").get("p").get(n));
+                double[] probit = Fixtures.doubles(want.get("methods").get("last").get("probit_full").get("p").get(n));
+                for (int c = 0; c < 4; c++) {
+                    assertThat(p.get(n).map()[c]).isCloseTo(map[c], org.assertj.core.data.Offset.offset(1e-12));
+                    assertThat(p.get(n).laplace()[c]).isCloseTo(probit[c], org.assertj.core.data.Offset.offset(1e-9));
+                }
+                assertThat(p.get(n).differenceCovariance()).hasSize(9);
+            }
         }
     }
 }

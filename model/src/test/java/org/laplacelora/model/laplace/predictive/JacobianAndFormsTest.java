@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.laplacelora.model.Fixtures;
 import org.laplacelora.model.ReferenceCase;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
 import org.laplacelora.model.laplace.curvature.FactorEigen;
@@ -25,15 +31,22 @@ import org.laplacelora.model.lora.LoraWeights;
 
 class JacobianAndFormsTest {
     private static ReferenceCase ref;
+    private static ReferenceCase case2;
 
     @BeforeAll
     static void load() {
-        ref = new ReferenceCase();
+        ref = ReferenceCase.case1();
+        case2 = ReferenceCase.case2();
     }
 
     @AfterAll
     static void close() {
         ref.close();
+        case2.close();
+    }
+
+    private static ReferenceCase named(String caseName) {
+        return Map.of("case1", ref, "case2", case2).get(caseName);
     }
 
     private static double logitDifference(int[] ids) {
@@ -78,8 +91,50 @@ class JacobianAndFormsTest {
         }
     }
 
+    /**
+     * ∂(z_k − z_{C−1})/∂θ, k = 0..2, against the four-class reference's float64 Jacobians (themselves checked
+     * against finite differences to 7e-9), one test example at a time and as one left-padded batch of 4.
+     * Both sides are float64, so every block and direction agrees to rounding (measured: at most 5e-14); so do the logits.
+     */
     @Test
-    void closedFormLastLayerJacobiansEqualTheBackwardPasses() {
+    void fourClassJacobiansMatchTheReferenceUnpaddedAndLeftPadded() {
+        int p = case2.json.get("P").asInt();
+        int k = case2.classes() - 1;
+        try (JacobianBatch padded = JacobianBatch.compute(case2.llama, case2.adapter, case2.answerIds, case2.test, 0, case2.manager)) {
+            for (int n = 0; n < case2.test.size(); n++) {
+                double[] want = case2.doubles("test." + n + ".J");                                    // [C, P]
+                try (JacobianBatch single = JacobianBatch.compute(case2.llama, case2.adapter, case2.answerIds,
+                        case2.test.subList(n, n + 1), 0, case2.manager)) {
+                    for (JsonNode block : case2.json.get("param_layout")) {
+                        String name = block.get("name").asText() + "." + block.get("which").asText();
+                        int offset = block.get("offset").asInt();
+                        int size = block.get("size").asInt();
+                        double[] one = single.blocks().get(name).toDoubleArray();                      // [1, K, g, a]
+                        double[] batch = padded.blocks().get(name).toDoubleArray();                    // [4, K, g, a]
+                        for (int d = 0; d < k; d++) {
+                            double[] diff = new double[size];
+                            for (int q = 0; q < size; q++) {
+                                diff[q] = want[d * p + offset + q] - want[k * p + offset + q];
+                            }
+                            double[] got = Arrays.copyOfRange(one, d * size, (d + 1) * size);
+                            double[] gotPadded = Arrays.copyOfRange(batch, (n * k + d) * size, (n * k + d + 1) * size);
+                            assertThat(ReferenceCase.relativeError(got, diff)).as("%s test %d direction %d", name, n, d).isLessThan(1e-9);
+                            assertThat(ReferenceCase.relativeError(gotPadded, diff)).as("%s test %d direction %d, padded", name, n, d)
+                                    .isLessThan(1e-9);
+                        }
+                    }
+                    assertThat(ReferenceCase.relativeError(single.mu()[0], Fixtures.doubles(case2.json.get("test").get(n).get("z"))))
+                            .isLessThan(1e-12);
+                    assertThat(ReferenceCase.relativeError(padded.mu()[n], single.mu()[0])).isLessThan(1e-12);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"case1", "case2"})
+    void closedFormLastLayerJacobiansEqualTheBackwardPasses(String caseName) {
+        ReferenceCase ref = named(caseName);
         try (JacobianBatch full = JacobianBatch.compute(ref.llama, ref.adapter, ref.answerIds, ref.test, 0, ref.manager);
              JacobianBatch head = LastLayerJacobians.compute(ref.llama, ref.adapter, ref.answerIds, ref.test, 0, ref.manager)) {
             assertThat(head.blocks().keySet()).containsExactly("lm_head.A", "lm_head.B");
