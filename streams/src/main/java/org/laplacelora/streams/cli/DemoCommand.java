@@ -1,8 +1,11 @@
 package org.laplacelora.streams.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +48,7 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--drift-at", split = ",", paramLabel = "K1[,K2]") List<Integer> driftAt;
     @Mixin PublishOptions publish = new PublishOptions(30, 500);
     @Option(names = "--summary-json", paramLabel = "OUT") Path summaryJson;
+    @Option(names = "--export-assets", paramLabel = "DIR") Path exportAssets;
     @Option(names = "--window-size", defaultValue = "100", paramLabel = "N", descriptionKey = "demo.window-size") int windowSize;
     @Mixin PartitionsOption partitions;
     @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
@@ -92,6 +96,9 @@ final class DemoCommand extends AppCommand {
             logLevel("org.laplacelora", ch.qos.logback.classic.Level.WARN);
             logLevel("org.apache.kafka", ch.qos.logback.classic.Level.ERROR);
             logLevel("kafka", ch.qos.logback.classic.Level.ERROR);
+        }
+        if (exportAssets != null) {
+            return exportAssets(out);
         }
         QuestionScorer scorer;
         ServedModel refitterModel;
@@ -149,6 +156,46 @@ final class DemoCommand extends AppCommand {
         }
         return summary.duplicatePredictions == 0 && summary.predictions == summary.questionsPublished
                 && summary.deadLetters == publish.injectBad ? 0 : 1;
+    }
+
+    /**
+     * The generated model, adapter and posterior, and the demo's question stream as a generic-task JSONL file, so that
+     * the scorer, refitter and producer run as separate processes have files to serve and publish.
+     */
+    private int exportAssets(PrintStream out) throws IOException {
+        if (model != null) {
+            throw new IllegalArgumentException("--export-assets writes the generated demo model; with --model you already have the files");
+        }
+        DemoAssets.Paths assets = cache.demoAssets();
+        Path dir = exportAssets.toAbsolutePath();
+        Files.createDirectories(dir);
+        copyTree(assets.model(), dir.resolve("model"));
+        copyTree(assets.adapter(), dir.resolve("adapter"));
+        Files.copy(assets.posterior(), dir.resolve("posterior.safetensors"), StandardCopyOption.REPLACE_EXISTING);
+        int n = questions == null ? DEFAULT_QUESTIONS : questions;
+        List<Integer> shifts = shifts(n);
+        SyntheticTask synthetic = new SyntheticTask(0.1);
+        ObjectMapper json = new ObjectMapper();
+        try (java.io.BufferedWriter w = Files.newBufferedWriter(dir.resolve("questions.jsonl"))) {
+            for (int i = 0; i < n; i++) {
+                Example e = synthetic.example("q" + i, seed.seed, i, DemoSettings.segment(shifts, i) % 2 == 1);
+                w.write(json.writeValueAsString(Map.of("id", e.question().id(), "prompt", e.question().prompt(), "answers",
+                        e.question().answers(), "label", e.label())));
+                w.newLine();
+            }
+        }
+        out.printf("wrote %s: model/, adapter/, posterior.safetensors and questions.jsonl (%d questions of the generic task, "
+                + "shifts at %s)%n", dir, n, shifts);
+        return 0;
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.createDirectories(to);
+        try (java.util.stream.Stream<Path> files = Files.list(from)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
     }
 
     private static void printSummary(PrintStream out, DemoSummary s) {

@@ -8,7 +8,14 @@ import picocli.CommandLine.Command;
 /** The one command-line app; {@code ./laplace-lora --help} lists its subcommands. */
 @Command(name = "laplace-lora", subcommands = { GenerateCommand.class, FinetuneCommand.class, FitPosteriorCommand.class, EvaluateCommand.class, ReportCommand.class, ScorerCommand.class, CalibratorCommand.class, RefitterCommand.class, RefitNowCommand.class, PosteriorCommand.class, ProduceCommand.class, DemoCommand.class, StackCommand.class, TopicsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class })
 public final class LaplaceLora extends CommandGroup {
+    /** Avro (1.12) refuses to load generated classes from packages it is not told to trust. */
+    static final String AVRO_TRUSTED = "org.apache.avro.SERIALIZABLE_PACKAGES";
+
     public static void main(String[] args) {
+        // Before any Avro class loads: without it `java -jar` would dead-letter every record as undecodable.
+        if (System.getProperty(AVRO_TRUSTED) == null) {
+            System.setProperty(AVRO_TRUSTED, "org.laplacelora.schemas.avro,org.laplacelora.schemas.state");
+        }
         System.exit(commandLine().execute(args));
     }
 

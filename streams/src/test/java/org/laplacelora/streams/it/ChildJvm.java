@@ -23,8 +23,9 @@ final class ChildJvm implements AutoCloseable {
     private final List<String> seen = new ArrayList<>();
 
     ChildJvm(String... args) throws IOException {
+        // Plain java, as `java -jar` runs it: only the launcher's DJL offline flag (nothing may be downloaded).
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"), "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), "org.laplacelora.streams.cli.LaplaceLora"));
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), "org.laplacelora.streams.cli.LaplaceLora"));
         command.addAll(List.of(args));
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Thread reader = new Thread(() -> {
