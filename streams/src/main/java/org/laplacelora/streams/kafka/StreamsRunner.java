@@ -15,15 +15,23 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one topology as a Kafka Streams application with exactly-once processing (v2). A stream thread that
- * fails is replaced, except on state this version cannot read ({@link StaleStateException}): then the app
- * stops with that one error, which {@link #awaitStop} reports.
+ * fails is replaced (its task restarts from the last commit, which gets past a failure of the moment), unless the
+ * failure is deterministic: state this version cannot read ({@link StaleStateException}), or the same failure at
+ * the same record {@link #REPEATS} times in a row, which a new thread would only meet again. Then the app stops
+ * with that one error, which names the record (Kafka Streams puts its topic, partition and offset in the
+ * message), and {@link #awaitStop} reports it.
  */
 public final class StreamsRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(StreamsRunner.class);
     private final KafkaStreams streams;
     private final String name;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Failures at one record that make it deterministic. */
+    static final int REPEATS = 3;
+
     private volatile Throwable failure;
+    private String lastFailure;
+    private int sameFailures;
 
     private StreamsRunner(KafkaStreams streams, String name) {
         this.streams = streams;
@@ -81,8 +89,26 @@ public final class StreamsRunner implements AutoCloseable {
                 return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             }
         }
-        LOG.error("{}: stream thread failed; replacing it", name, e);
+        String signature = signature(e);
+        sameFailures = signature.equals(lastFailure) ? sameFailures + 1 : 1;
+        lastFailure = signature;
+        if (sameFailures >= REPEATS) {
+            failure = new IllegalStateException(String.format("the same failure %d times in a row, so not a passing one: %s",
+                    sameFailures, signature), e);
+            LOG.error("{}: {}; stopping", name, failure.getMessage(), e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+        LOG.error("{}: stream thread failed ({} of {} in a row); replacing it", name, sameFailures, REPEATS, e);
         return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    /** What makes two failures the same: every message down the causes (the first names the record). */
+    private static String signature(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            b.append(b.length() == 0 ? "" : "; caused by ").append(t.getClass().getSimpleName()).append(": ").append(t.getMessage());
+        }
+        return b.toString();
     }
 
     public KafkaStreams streams() {
