@@ -202,7 +202,8 @@ public final class PosteriorRefit {
                 ? PriorTuning.byEvidence(fitted, LaplacePosterior.HEAD, false, 1, 2000)
                 : PriorTuning.byValidation(val, fitted, LaplacePosterior.HEAD, link, new double[] {1});
         LaplacePosterior tuned = fitted.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(val.temperature());
-        return new Tuned(adapter, tuned, la, val.nll(tuned, la.prior(), LaplacePosterior.ALL, link));
+        // By validation, λ was chosen on exactly this NLL (same rows, blocks and link), so it is the tuning's objective.
+        return new Tuned(adapter, tuned, la, o.evidence() ? val.nll(tuned, la.prior(), LaplacePosterior.ALL, link) : la.objective());
     }
 
     /** The gating rows at the adapter's weights, projected onto the posterior. */

@@ -13,6 +13,9 @@ public enum Detector {
     /** The same for the epistemic part of the entropy (the mutual information). */
     EPISTEMIC_RISE("epistemic-rise", true, false);
 
+    /** The kind of the drift events a label-free detector publishes. */
+    public static final String LABEL_FREE = "label-free";
+
     private final String id;
     private final boolean labelFree;
     private final boolean changePoint;
@@ -47,6 +50,6 @@ public enum Detector {
 
     /** The kind drift events carry: "label" or "label-free". */
     public String kind() {
-        return labelFree ? "label-free" : "label";
+        return labelFree ? LABEL_FREE : "label";
     }
 }

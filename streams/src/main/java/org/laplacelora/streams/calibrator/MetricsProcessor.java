@@ -2,8 +2,10 @@ package org.laplacelora.streams.calibrator;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -127,9 +129,10 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         Instant end = Instant.ofEpochMilli(w.getEndMs());
         VersionState v = version(state, version);
         long versionFirst = v.getFirstOutcome() == null ? first : v.getFirstOutcome();
+        Map<Method, Double> windowEce = new EnumMap<>(Method.class);
         for (Method m : CalibratorTopology.METHODS) {
-            emit(state, m, "window", m.id() + "|window|" + w.getIndex(), CalibrationState.of(w.getCalibration(), m), start, end, first,
-                    lastSeq, version, now);
+            windowEce.put(m, emit(state, m, "window", m.id() + "|window|" + w.getIndex(), CalibrationState.of(w.getCalibration(), m), start,
+                    end, first, lastSeq, version, now).ece());
             emit(state, m, "running", m.id() + "|running", CalibrationState.of(state.getRunning(), m), null, null, 0, lastSeq, version,
                     now);
             emit(state, m, "version", m.id() + "|version|" + version, CalibrationState.of(v.getCalibration(), m), null, null,
@@ -137,14 +140,14 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         }
         v.setFirstOutcome(versionFirst);
         for (Method m : CalibratorTopology.METHODS) {
-            double ece = CalibrationState.of(w.getCalibration(), m).metrics().ece();
-            detectors.window(v, m, ece).forEach(f -> drift(f, lastSeq, now));
+            detectors.window(v, m, windowEce.get(m)).forEach(f -> drift(f, lastSeq, now));
         }
         state.setWindow(emptyWindow(w.getIndex() + 1));
     }
 
-    private void emit(CalibratorState state, Method method, String scope, String key, Calibration c, Instant start, Instant end,
-                      long first, long last, long version, long now) {
+    /** Publishes one scope's metrics; returns them. */
+    private CalibrationScores emit(CalibratorState state, Method method, String scope, String key, Calibration c, Instant start,
+                                   Instant end, long first, long last, long version, long now) {
         CalibrationScores m = c.metrics();
         List<ReliabilityBin> bins = new ArrayList<>();
         for (CalibrationScores.ReliabilityBin b : m.bins()) {
@@ -160,6 +163,7 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                 .setLabelsMissing(state.getLabelsMissing()).setLabelsLate(state.getLabelsLate())
                 .setEmittedAt(Instant.ofEpochMilli(now)).build();
         context().forward(new Record<>(key, (Object) out, now));
+        return m;
     }
 
     private void drift(DriftDetectors.Fired f, long seq, long now) {

@@ -109,11 +109,8 @@ final class DemoCommand extends AppCommand {
             DemoAssets.Paths assets = cache.demoAssets();
             scorer = new QuestionScorer(ServedModel.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", 64), predictive);
             refitterModel = ServedModel.load(assets.model(), null, assets.adapter(), assets.posterior(), "cpu", 64);
-            SyntheticTask synthetic = new SyntheticTask(0.1);
             if (questions == null) questions = DEFAULT_QUESTIONS;
-            List<Integer> shifts = shifts(questions);
-            // The first shift moves the inputs and reverses the rule; the second returns to the original distribution.
-            stream = i -> synthetic.example("q" + i, seed.seed, i, DemoSettings.segment(shifts, i) % 2 == 1);
+            stream = syntheticStream(shifts(questions));
             modelReport = assets.report();
         } else {
             if (task == null || dataset == null || adapter == null || posterior == null) {
@@ -174,11 +171,11 @@ final class DemoCommand extends AppCommand {
         Files.copy(assets.posterior(), dir.resolve("posterior.safetensors"), StandardCopyOption.REPLACE_EXISTING);
         int n = questions == null ? DEFAULT_QUESTIONS : questions;
         List<Integer> shifts = shifts(n);
-        SyntheticTask synthetic = new SyntheticTask(0.1);
+        IntFunction<Example> stream = syntheticStream(shifts);
         ObjectMapper json = new ObjectMapper();
         try (java.io.BufferedWriter w = Files.newBufferedWriter(dir.resolve("questions.jsonl"))) {
             for (int i = 0; i < n; i++) {
-                Example e = synthetic.example("q" + i, seed.seed, i, DemoSettings.segment(shifts, i) % 2 == 1);
+                Example e = stream.apply(i);
                 w.write(json.writeValueAsString(Map.of("id", e.question().id(), "prompt", e.question().prompt(), "answers",
                         e.question().answers(), "label", e.label())));
                 w.newLine();
@@ -187,6 +184,12 @@ final class DemoCommand extends AppCommand {
         out.printf("wrote %s: model/, adapter/, posterior.safetensors and questions.jsonl (%d questions of the generic task, "
                 + "shifts at %s)%n", dir, n, shifts);
         return 0;
+    }
+
+    /** The generated stream: the first shift moves the inputs and reverses the rule; the second returns to the original. */
+    private IntFunction<Example> syntheticStream(List<Integer> shifts) {
+        SyntheticTask synthetic = new SyntheticTask(0.1);
+        return i -> synthetic.example("q" + i, seed.seed, i, DemoSettings.segment(shifts, i) % 2 == 1);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
@@ -205,7 +208,7 @@ final class DemoCommand extends AppCommand {
         out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
         Map<Long, List<String>> drift = new java.util.TreeMap<>();
         s.driftEvents.forEach(d -> drift.computeIfAbsent(d.atQuestion(), k -> new java.util.ArrayList<>())
-                .add(d.detector() + " (" + d.method() + ("label-free".equals(d.kind()) ? ", label-free" : "") + ")"));
+                .add(DemoSummary.describe(d.detector(), d.method(), d.kind())));
         drift.forEach((q, what) -> out.printf("drift detected at question %d by %s%n", q, String.join(", ", what)));
         s.posteriorVersions.forEach(v -> out.printf("posterior version %d first used at question %d%n", v.version(), v.firstUsedAtQuestion()));
         out.printf("%nphases (every method's labelled outcomes pooled):%n");

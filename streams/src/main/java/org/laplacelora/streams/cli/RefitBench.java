@@ -59,10 +59,14 @@ final class RefitBench extends AppCommand {
                             seconds[repeats / 2], seconds[0], last.reason());
                     if (!test.isEmpty()) {
                         BufferSplit split = BufferSplit.of(all.subList(0, n), fitFraction, tuneFraction, settings(mode, n).minGate(), 0);
-                        calibration(served, version, last, "fitting rows", split.fit());
-                        calibration(served, version, last, "tuning rows", split.tune());
-                        calibration(served, version, last, "gating rows", split.gate());
-                        calibration(served, version, last, "held out", test);
+                        try (NDManager candidate = NDManager.newBaseManager()) {
+                            LoraAdapter adapter = last.adapterFile() == null ? version.adapter()
+                                    : LoraAdapter.fromBytes(last.adapterFile(), served.model().llama(), candidate);
+                            calibration(served, adapter, last.candidate(), "fitting rows", split.fit());
+                            calibration(served, adapter, last.candidate(), "tuning rows", split.tune());
+                            calibration(served, adapter, last.candidate(), "gating rows", split.gate());
+                            calibration(served, adapter, last.candidate(), "held out", test);
+                        }
                     }
                     out().flush();
                 }
@@ -81,20 +85,14 @@ final class RefitBench extends AppCommand {
         return rows;
     }
 
-    /** The last candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
-    private void calibration(ServedModel served, ServedModel.Lease version, PosteriorRefit.Outcome o, String what,
-                             List<EncodedExample> rows) throws IOException {
-        try (NDManager m = NDManager.newBaseManager()) {
-            LoraAdapter adapter = o.adapterFile() == null ? version.adapter()
-                    : LoraAdapter.fromBytes(o.adapterFile(), served.model().llama(), m);
-            LaplacePosterior p = o.candidate();
-            ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
-                    List.of(p), x -> {});
-            LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
-            out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
-                    row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
-                    row("MAP", v.calibrationAt(1)));
-        }
+    /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
+    private void calibration(ServedModel served, LoraAdapter adapter, LaplacePosterior p, String what, List<EncodedExample> rows) {
+        ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
+                List.of(p), x -> {});
+        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
+                row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
+                row("MAP", v.calibrationAt(1)));
     }
 
     private static String row(String method, CalibrationScores s) {

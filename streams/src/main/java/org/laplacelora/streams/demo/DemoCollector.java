@@ -121,7 +121,7 @@ final class DemoCollector implements Runnable {
         for (DriftEvent d : unprinted) {
             String where = d.getAtQuestion() != null ? "at prediction " + d.getAtQuestion() : "after labelled outcome " + d.getAtOutcome();
             byOutcome.computeIfAbsent(where, k -> new java.util.ArrayList<>())
-                    .add(d.getDetector() + " (" + d.getMethod() + ("label-free".equals(d.getKind()) ? ", label-free" : "") + ")");
+                    .add(DemoSummary.describe(d.getDetector(), d.getMethod(), d.getKind()));
         }
         byOutcome.forEach((where, what) -> out.printf("  ! drift %s: %s%n", where, String.join(", ", what)));
         unprinted.clear();

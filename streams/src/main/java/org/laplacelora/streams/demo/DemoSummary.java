@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.laplacelora.streams.calibrator.Detector;
 
 /**
  * What the demo writes with --summary-json (scripts and dashboards read it). Fractions and nats. Windows
@@ -209,5 +210,11 @@ public final class DemoSummary {
             m.put("confidence", x.confidence());
         }
         return m;
+    }
+
+
+    /** A drift event as the console names it: "page-hinkley (laplace)", "entropy-rise (laplace, label-free)". */
+    public static String describe(String detector, String method, String kind) {
+        return detector + " (" + method + (Detector.LABEL_FREE.equals(kind) ? ", " + Detector.LABEL_FREE : "") + ")";
     }
 }

@@ -83,7 +83,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         SpecificRecord in = r.value();
         if (in instanceof LabelledOutcome o) {
             add(o, now);
-        } else if (in instanceof DriftEvent d && "label-free".equals(d.getKind())) {
+        } else if (in instanceof DriftEvent d && Detector.LABEL_FREE.equals(d.getKind())) {
             LOG.info("label-free drift event from {} (version {}): shown, but a refit needs labels", d.getDetector(),
                     d.getPosteriorVersion());
         } else if (in instanceof DriftEvent d) {

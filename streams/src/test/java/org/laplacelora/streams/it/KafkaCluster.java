@@ -48,8 +48,14 @@ final class KafkaCluster implements AutoCloseable {
 
     /** Reads committed records of a topic until {@code done} holds for what was read, or the timeout. */
     List<ConsumerRecord<String, byte[]>> readCommitted(String topic, Duration timeout, Predicate<List<ConsumerRecord<String, byte[]>>> done) {
+        return readCommitted(bootstrap(), topic, timeout, done);
+    }
+
+    /** The same on any cluster (a `stack` process, say). */
+    static List<ConsumerRecord<String, byte[]>> readCommitted(String bootstrap, String topic, Duration timeout,
+                                                             Predicate<List<ConsumerRecord<String, byte[]>>> done) {
         Map<String, Object> p = new HashMap<>();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + topic + "-" + System.nanoTime());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

@@ -25,7 +25,8 @@ public final class Links {
 
     /** The link prior tuning scores with: the exact one-dimensional rule for two classes, else Monte Carlo. */
     public static LinearisedPredictive forTuning(int classes, int samples, long seed) {
-        return classes == 2 ? new LinearisedPredictive(Link.BINARY, 1, seed) : new LinearisedPredictive(Link.MC, samples, seed);
+        Link link = Link.AUTO.forClasses(classes);
+        return new LinearisedPredictive(link, link == Link.MC ? samples : 1, seed);
     }
 
     /** Re-tuning for an evaluation: a deterministic link is tuned for as it is; Monte Carlo as {@link #forTuning}. */
