@@ -15,8 +15,15 @@ public final class CalibratorApp implements AutoCloseable {
 
     public static CalibratorApp start(KafkaSettings kafka, CalibratorSettings settings, String applicationId, Path stateDir)
             throws InterruptedException {
-        return new CalibratorApp(StreamsRunner.start(CalibratorTopology.build(kafka.topics(), settings), kafka, applicationId, stateDir,
-                settings.commitInterval(), Map.of()));
+        StreamsRunner streams = StreamsRunner.start(CalibratorTopology.build(kafka.topics(), settings), kafka, applicationId, stateDir,
+                settings.commitInterval(), Map.of());
+        streams.bindMeters("calibrator");
+        return new CalibratorApp(streams);
+    }
+
+    /** Ready: the app is RUNNING. */
+    public boolean ready() {
+        return streams.running();
     }
 
     /** Runs until Ctrl-C, or until the app stops on a failure (thrown). */

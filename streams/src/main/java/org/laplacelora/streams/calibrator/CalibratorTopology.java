@@ -54,9 +54,9 @@ public final class CalibratorTopology {
                 .branch((k, v) -> v instanceof DriftEvent, Branched.as("drift"))
                 .branch((k, v) -> v instanceof LabelledOutcome, Branched.as("outcomes"))
                 .noDefaultBranch();
-        out.get("calibrator-out-metrics").mapValues(v -> (CalibrationMetrics) v)
+        out.get("calibrator-out-metrics").mapValues(v -> (CalibrationMetrics) v).peek((k, v) -> CalibratorMeters.record(v))
                 .to(topics.calibrationMetrics().name(), topics.calibrationMetrics().produced());
-        out.get("calibrator-out-drift").mapValues(v -> (DriftEvent) v)
+        out.get("calibrator-out-drift").mapValues(v -> (DriftEvent) v).peek((k, v) -> CalibratorMeters.record(v))
                 .to(topics.driftEvents().name(), topics.driftEvents().produced());
         out.get("calibrator-out-outcomes").mapValues(v -> (LabelledOutcome) v)
                 .to(topics.labelledOutcomes().name(), topics.labelledOutcomes().produced());

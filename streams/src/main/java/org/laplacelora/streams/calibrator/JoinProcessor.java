@@ -3,6 +3,7 @@ package org.laplacelora.streams.calibrator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
@@ -58,7 +59,7 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
         SpecificRecord in = r.value();
         if (e.getExpired()) {
             if (in instanceof Label) {
-                forward(id, EventKind.LABEL_LATE, null, now);
+                forward(id, EventKind.LABEL_LATE, null, null, now);
             }
             return;
         }
@@ -69,7 +70,7 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             e.setQuestion(q);
         } else if (in instanceof Prediction p) {
             if (e.getPrediction() == null) {
-                signal(id, p, now);
+                forward(id, EventKind.PREDICTION, null, signal(p), now);
             }
             e.setPrediction(p);
         } else {
@@ -83,7 +84,7 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
                     .setSequence(-1)   // assigned in arrival order by the metrics task
                     .setJoinedAt(Instant.ofEpochMilli(now))
                     .build();
-            forward(id, EventKind.OUTCOME, outcome, now);
+            forward(id, EventKind.OUTCOME, outcome, null, now);
             e = entry(e.getFirstSeen(), true, false);
         }
         store.put(id, e);
@@ -106,21 +107,24 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             if (e.getJoined() || e.getExpired() || e.getPrediction() == null) {
                 store.delete(kv.key);          // done, or never predicted (dead-lettered, or scored elsewhere)
             } else {
-                forward(kv.key, EventKind.LABEL_MISSING, null, now);
+                forward(kv.key, EventKind.LABEL_MISSING, null, signal(e.getPrediction()), now);
                 store.put(kv.key, entry(now, e.getJoined(), true));
             }
         }
     }
 
-    private void signal(String id, Prediction p, long now) {
-        PredictionSignal signal = PredictionSignal.newBuilder().setPosteriorVersion(p.getPosteriorVersion())
-                .setEntropy(p.getEntropy()).setEpistemic(p.getEpistemic()).build();
-        context().forward(new Record<>(ALL, CalibratorEvent.newBuilder().setKind(EventKind.PREDICTION.id()).setQuestionId(id)
-                .setSignal(signal).setAt(Instant.ofEpochMilli(now)).build(), now));
+    /** What the metrics task reads of a prediction while its label is awaited, and when it is given up on. */
+    private static PredictionSignal signal(Prediction p) {
+        List<Double> confidences = new ArrayList<>();
+        for (var m : CalibratorTopology.METHODS) {
+            confidences.add(Arrays.stream(CalibratorTopology.probabilities(p, m)).max().orElse(Double.NaN));
+        }
+        return PredictionSignal.newBuilder().setPosteriorVersion(p.getPosteriorVersion()).setEntropy(p.getEntropy())
+                .setEpistemic(p.getEpistemic()).setConfidences(confidences).build();
     }
 
-    private void forward(String id, EventKind kind, LabelledOutcome outcome, long now) {
-        CalibratorEvent ev = CalibratorEvent.newBuilder().setKind(kind.id()).setQuestionId(id).setOutcome(outcome)
+    private void forward(String id, EventKind kind, LabelledOutcome outcome, PredictionSignal signal, long now) {
+        CalibratorEvent ev = CalibratorEvent.newBuilder().setKind(kind.id()).setQuestionId(id).setOutcome(outcome).setSignal(signal)
                 .setAt(Instant.ofEpochMilli(now)).build();
         context().forward(new Record<>(ALL, ev, now));
     }

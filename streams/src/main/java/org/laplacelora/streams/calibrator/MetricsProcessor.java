@@ -2,10 +2,12 @@ package org.laplacelora.streams.calibrator;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,6 +23,8 @@ import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.ReliabilityBin;
 import org.laplacelora.schemas.state.CalibratorState;
+import org.laplacelora.schemas.state.OpenPredictions;
+import org.laplacelora.schemas.state.SegmentState;
 import org.laplacelora.schemas.state.VersionState;
 import org.laplacelora.schemas.state.WindowState;
 
@@ -31,6 +35,7 @@ import org.laplacelora.schemas.state.WindowState;
  */
 final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent, String, Object> {
     private static final String KEY = "state";
+    static final String OTHER_SEGMENT = "(other)";
 
     private final CalibratorSettings s;
     private final DriftDetectors detectors;
@@ -60,11 +65,20 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         }
         CalibratorState state = this.state;
         switch (kind) {
-            case LABEL_MISSING -> state.setLabelsMissing(state.getLabelsMissing() + 1);
+            case LABEL_MISSING -> {
+                state.setLabelsMissing(state.getLabelsMissing() + 1);
+                awaited(state, ev.getSignal() == null ? null : ev.getSignal().getConfidences(), -1);
+            }
             case LABEL_LATE -> state.setLabelsLate(state.getLabelsLate() + 1);
-            case OUTCOME -> outcome(state, ev.getOutcome());
-            case PREDICTION -> detectors.prediction(state, ev.getQuestionId(), ev.getSignal())
-                    .forEach(f -> drift(f, state.getNextSequence() - 1, context().currentSystemTimeMs()));
+            case OUTCOME -> {
+                awaited(state, confidences(ev.getOutcome().getPrediction()), -1);
+                outcome(state, ev.getOutcome());
+            }
+            case PREDICTION -> {
+                awaited(state, ev.getSignal().getConfidences(), +1);
+                detectors.prediction(state, ev.getQuestionId(), ev.getSignal())
+                        .forEach(f -> drift(f, state.getNextSequence() - 1, context().currentSystemTimeMs()));
+            }
         }
         store.put(KEY, state);
     }
@@ -72,7 +86,49 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     private static CalibratorState initial() {
         return CalibratorState.newBuilder().setNextSequence(0).setLabelsMissing(0).setLabelsLate(0)
                 .setRunning(CalibrationState.empty()).setWindow(emptyWindow(0)).setVersions(new ArrayList<>())
-                .setPageHinkley(new HashMap<>()).setLabelFree(DriftDetectors.initialLabelFree()).build();
+                .setPageHinkley(new HashMap<>()).setOpen(OpenPredictions.newBuilder().setN(0).setConfidenceSums(new ArrayList<>()).build())
+                .setSegments(new HashMap<>()).setLabelFree(DriftDetectors.initialLabelFree()).build();
+    }
+
+    private static List<Double> confidences(Prediction p) {
+        List<Double> out = new ArrayList<>();
+        for (Method m : CalibratorTopology.METHODS) {
+            out.add(Arrays.stream(CalibratorTopology.probabilities(p, m)).max().orElse(Double.NaN));
+        }
+        return out;
+    }
+
+    /**
+     * Counts a prediction into (+1) or out of (−1) those awaiting their label. Events from before the calibrator
+     * counted them carry no confidences, so the count never goes below zero.
+     */
+    private static void awaited(CalibratorState state, List<Double> confidences, int sign) {
+        OpenPredictions open = state.getOpen();
+        if (confidences == null || confidences.size() != CalibratorTopology.METHODS.size() || (sign < 0 && open.getN() == 0)) {
+            return;
+        }
+        List<Double> sums = open.getConfidenceSums();
+        while (sums.size() < confidences.size()) {
+            sums.add(0.0);
+        }
+        open.setN(open.getN() + sign);
+        for (int i = 0; i < confidences.size(); i++) {
+            sums.set(i, open.getN() == 0 ? 0.0 : sums.get(i) + sign * confidences.get(i));
+        }
+    }
+
+    /** The segment an outcome belongs to, or null; values past the bound are pooled as "(other)". */
+    private String segment(CalibratorState state, LabelledOutcome o) {
+        String value = o.getQuestion() == null ? null : o.getQuestion().getAttributes().get(s.segmentAttribute());
+        if (value == null) {
+            return null;
+        }
+        if (!state.getSegments().containsKey(value) && state.getSegments().size() >= s.maxSegments() - 1) {
+            value = OTHER_SEGMENT;
+        }
+        state.getSegments().computeIfAbsent(value, v -> SegmentState.newBuilder().setRunning(CalibrationState.empty())
+                .setWindow(CalibrationState.empty()).setWindowCount(0).build());
+        return value;
     }
 
     private static WindowState emptyWindow(long index) {
@@ -95,11 +151,20 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         }
         w.setEndMs(Math.max(w.getEndMs(), p.getScoredAt().toEpochMilli()));
         VersionState v = version(state, version);
+        String segmentName = segment(state, o);
+        SegmentState segment = segmentName == null ? null : state.getSegments().get(segmentName);
+        if (segment != null) {
+            segment.setWindowCount(segment.getWindowCount() + 1);
+        }
         for (Method m : CalibratorTopology.METHODS) {
             double[] probabilities = CalibratorTopology.probabilities(p, m);
             CalibrationState.add(state.getRunning(), m, probabilities, o.getLabel());
             CalibrationState.add(v.getCalibration(), m, probabilities, o.getLabel());
             CalibrationState.add(w.getCalibration(), m, probabilities, o.getLabel());
+            if (segment != null) {
+                CalibrationState.add(segment.getRunning(), m, probabilities, o.getLabel());
+                CalibrationState.add(segment.getWindow(), m, probabilities, o.getLabel());
+            }
             boolean correct = Categorical.argmax(probabilities) == o.getLabel();
             detectors.outcome(state, m, probabilities[o.getLabel()], correct, version).forEach(f -> drift(f, seq, now));
         }
@@ -130,14 +195,32 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         VersionState v = version(state, version);
         long versionFirst = v.getFirstOutcome() == null ? first : v.getFirstOutcome();
         Map<Method, Double> windowEce = new EnumMap<>(Method.class);
-        for (Method m : CalibratorTopology.METHODS) {
-            windowEce.put(m, emit(state, m, "window", m.id() + "|window|" + w.getIndex(), CalibrationState.of(w.getCalibration(), m), start,
-                    end, first, lastSeq, version, now).ece());
-            emit(state, m, "running", m.id() + "|running", CalibrationState.of(state.getRunning(), m), null, null, 0, lastSeq, version,
-                    now);
-            emit(state, m, "version", m.id() + "|version|" + version, CalibrationState.of(v.getCalibration(), m), null, null,
-                    versionFirst, lastSeq, version, now);
+        OpenPredictions open = state.getOpen();
+        for (int i = 0; i < CalibratorTopology.METHODS.size(); i++) {
+            Method m = CalibratorTopology.METHODS.get(i);
+            CalibrationMetrics.Builder window = metrics(state, m, "window", CalibrationState.of(w.getCalibration(), m), start, end, first,
+                    lastSeq, version, now).setOpenPredictions(open.getN())
+                    .setEstimatedAccuracy(open.getN() == 0 ? null : open.getConfidenceSums().get(i) / open.getN());
+            windowEce.put(m, window.getEce());
+            forward(m.id() + "|window|" + w.getIndex(), window);
+            forward(m.id() + "|running", metrics(state, m, "running", CalibrationState.of(state.getRunning(), m), null, null, 0, lastSeq,
+                    version, now));
+            forward(m.id() + "|version|" + version, metrics(state, m, "version", CalibrationState.of(v.getCalibration(), m), null, null,
+                    versionFirst, lastSeq, version, now));
+            for (Map.Entry<String, SegmentState> e : new TreeMap<>(state.getSegments()).entrySet()) {
+                SegmentState segment = e.getValue();
+                forward(m.id() + "|segment|" + e.getKey(), metrics(state, m, "segment", CalibrationState.of(segment.getRunning(), m), null,
+                        null, 0, lastSeq, version, now).setSegment(e.getKey()));
+                if (segment.getWindowCount() > 0) {
+                    forward(m.id() + "|segment-window|" + e.getKey() + "|" + w.getIndex(), metrics(state, m, "segment-window",
+                            CalibrationState.of(segment.getWindow(), m), start, end, first, lastSeq, version, now).setSegment(e.getKey()));
+                }
+            }
         }
+        state.getSegments().values().forEach(segment -> {
+            segment.setWindow(CalibrationState.empty());
+            segment.setWindowCount(0);
+        });
         v.setFirstOutcome(versionFirst);
         for (Method m : CalibratorTopology.METHODS) {
             detectors.window(v, m, windowEce.get(m)).forEach(f -> drift(f, lastSeq, now));
@@ -145,9 +228,9 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         state.setWindow(emptyWindow(w.getIndex() + 1));
     }
 
-    /** Publishes one scope's metrics; returns them. */
-    private CalibrationScores emit(CalibratorState state, Method method, String scope, String key, Calibration c, Instant start,
-                                   Instant end, long first, long last, long version, long now) {
+    /** One scope's metrics, to publish. */
+    private static CalibrationMetrics.Builder metrics(CalibratorState state, Method method, String scope, Calibration c, Instant start,
+                                                      Instant end, long first, long last, long version, long now) {
         CalibrationScores m = c.metrics();
         List<ReliabilityBin> bins = new ArrayList<>();
         for (CalibrationScores.ReliabilityBin b : m.bins()) {
@@ -155,15 +238,18 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                     .setCount(b.count()).setMeanConfidence(Double.isNaN(b.meanConfidence()) ? null : b.meanConfidence())
                     .setAccuracy(Double.isNaN(b.accuracy()) ? null : b.accuracy()).build());
         }
-        CalibrationMetrics out = CalibrationMetrics.newBuilder()
+        return CalibrationMetrics.newBuilder()
                 .setMethod(method.id()).setScope(scope).setWindowStart(start).setWindowEnd(end)
                 .setFirstOutcome(first).setLastOutcome(last).setPosteriorVersion(version)
                 .setN(m.n()).setAccuracy(m.accuracy()).setEce(m.ece()).setNll(m.nll()).setBrier(m.brier())
                 .setMeanConfidenceMinusAccuracy(m.meanConfidenceMinusAccuracy()).setBins(bins)
                 .setLabelsMissing(state.getLabelsMissing()).setLabelsLate(state.getLabelsLate())
-                .setEmittedAt(Instant.ofEpochMilli(now)).build();
-        context().forward(new Record<>(key, (Object) out, now));
-        return m;
+                .setEmittedAt(Instant.ofEpochMilli(now));
+    }
+
+    private void forward(String key, CalibrationMetrics.Builder metrics) {
+        CalibrationMetrics out = metrics.build();
+        context().forward(new Record<>(key, (Object) out, out.getEmittedAt().toEpochMilli()));
     }
 
     private void drift(DriftDetectors.Fired f, long seq, long now) {

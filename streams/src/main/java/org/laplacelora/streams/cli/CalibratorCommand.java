@@ -2,6 +2,8 @@ package org.laplacelora.streams.cli;
 
 import org.laplacelora.streams.calibrator.CalibratorApp;
 import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.telemetry.HttpEndpoint;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -10,11 +12,16 @@ final class CalibratorCommand extends AppCommand {
     @Mixin KafkaOptions kafkaOptions;
     @Mixin CalibratorOptions calibrator;
     @Mixin AppOptions app = new AppOptions("laplace-lora-calibrator");
+    @Mixin MetricsOptions metrics = new MetricsOptions(9402);
 
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
-        try (CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), app.applicationId, app.stateDir())) {
+        AtomicReference<CalibratorApp> app = new AtomicReference<>();
+        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> app.get() != null && app.get().ready());
+             CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), this.app.applicationId, this.app.stateDir())) {
+            app.set(running);
+            System.err.printf("calibrator metrics at %smetrics%n", http.url());
             System.err.printf("calibrator running: %s + %s → %s (Ctrl-C to stop)%n", kafka.topicNames().predictions(),
                     kafka.topicNames().labels(), kafka.topicNames().calibrationMetrics());
             running.awaitStop();

@@ -16,9 +16,12 @@ final class CalibratorOptions {
     @Option(names = "--page-hinkley-min", paramLabel = "N") int phMin = DEFAULTS.phMinOutcomes();
     @Option(names = "--ece-rise", paramLabel = "X") double eceRise = DEFAULTS.eceRise();
     @Option(names = "--label-free-z", paramLabel = "Z") double labelFreeZ = DEFAULTS.labelFreeZ();
+    @Option(names = "--segment-attribute", paramLabel = "KEY") String segmentAttribute = DEFAULTS.segmentAttribute();
+    @Option(names = "--max-segments", paramLabel = "N") int maxSegments = DEFAULTS.maxSegments();
 
     CalibratorSettings settings() {
         return CalibratorSettingsBuilder.builder(DEFAULTS).horizon(Duration.ofMillis(horizonMs)).windowSize(windowSize).phDelta(phDelta)
-                .phThreshold(phThreshold).phMinOutcomes(phMin).eceRise(eceRise).labelFreeZ(labelFreeZ).build();
+                .phThreshold(phThreshold).phMinOutcomes(phMin).eceRise(eceRise).labelFreeZ(labelFreeZ)
+                .segmentAttribute(segmentAttribute).maxSegments(maxSegments).build();
     }
 }

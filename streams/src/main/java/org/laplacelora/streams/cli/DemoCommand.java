@@ -54,6 +54,9 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
     @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT") int kafkaPort;
     @Option(names = "--registry-port", defaultValue = "0", paramLabel = "PORT") int registryPort;
+    @Option(names = "--no-dashboard", descriptionKey = "demo.no-dashboard") boolean noDashboard;
+    @Option(names = "--dashboard-port", defaultValue = "8080", paramLabel = "PORT", descriptionKey = "demo.dashboard-port") int dashboardPort;
+    @Option(names = "--dashboard-linger-s", defaultValue = "0", paramLabel = "S", descriptionKey = "demo.dashboard-linger-s") long dashboardLingerS;
     @Mixin CacheOptions cache;
     @Mixin SeedOption seed = new SeedOption(11);
 
@@ -139,17 +142,20 @@ final class DemoCommand extends AppCommand {
             ScorerSettings scoring = ScorerSettings.defaults();
             DemoSettings settings = DemoSettingsBuilder.builder().questions(questions).shifts(shifts(questions)).injectBad(publish.injectBad)
                     .rate(publish.rate).labelDelay(publish.labelDelay()).partitions(partitions.partitions).dataDir(dataDir)
-                    .kafkaPort(kafkaPort).registryPort(registryPort)
+                    .kafkaPort(kafkaPort).registryPort(registryPort).dashboardPort(noDashboard ? null : dashboardPort)
+                    .dashboardLinger(Duration.ofSeconds(dashboardLingerS))
                     .scorer(scoring.withBatching(new ScorerTopology.Batching(16, Duration.ofMillis(100), scoring.batching().scoreAhead())))
                     .calibrator(CalibratorSettings.defaults().withHorizon(Duration.ofSeconds(30)).withWindowSize(windowSize))
                     .refitter(refit.settings(questions, shifts(questions), publish.rate)).question(stream).build();
-            summary = DemoRun.run(scorer, refitterModel, settings, out);
-        }
-        summary.model.putAll(modelReport);
-        printSummary(out, summary);
-        if (summaryJson != null) {
-            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(summaryJson.toFile(), summary.toJson());
-            out.println("summary written to " + summaryJson);
+            // reported while the dashboard still serves, so that it can be looked at with the summary in view
+            summary = DemoRun.run(scorer, refitterModel, settings, out, s -> {
+                s.model.putAll(modelReport);
+                printSummary(out, s);
+                if (summaryJson != null) {
+                    new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(summaryJson.toFile(), s.toJson());
+                    out.println("summary written to " + summaryJson);
+                }
+            });
         }
         return summary.duplicatePredictions == 0 && summary.predictions == summary.questionsPublished
                 && summary.deadLetters == publish.injectBad ? 0 : 1;

@@ -5,6 +5,8 @@ import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.refit.RefitterApp;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import org.laplacelora.streams.telemetry.HttpEndpoint;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Option;
 
 @Command(name = "refitter")
@@ -14,12 +16,17 @@ final class RefitterCommand extends AppCommand {
     @Option(names = "--max-length", paramLabel = "N") int maxLength = 512;
     @Mixin RefitterOptions refitter;
     @Mixin AppOptions app = new AppOptions("laplace-lora-refitter");
+    @Mixin MetricsOptions metrics = new MetricsOptions(9403);
 
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
-        try (ServedModel served = posterior.serve(maxLength);
-             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), app.applicationId, app.stateDir())) {
+        AtomicReference<RefitterApp> app = new AtomicReference<>();
+        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> app.get() != null && app.get().ready());
+             ServedModel served = posterior.serve(maxLength);
+             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), this.app.applicationId, this.app.stateDir())) {
+            app.set(running);
+            System.err.printf("refitter metrics at %smetrics%n", http.url());
             System.err.printf("refitter running: %s + %s + %s → %s, %s; serving version %d (Ctrl-C to stop)%n",
                     kafka.topicNames().labelledOutcomes(), kafka.topicNames().driftEvents(), kafka.topicNames().refitRequests(),
                     kafka.topicNames().posteriors(), kafka.topicNames().refitReports(), served.posteriorVersion());

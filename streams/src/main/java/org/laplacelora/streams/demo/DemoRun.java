@@ -16,6 +16,8 @@ import org.laplacelora.streams.calibrator.CalibratorTopology;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.registry.InProcessSchemaRegistry;
 import org.laplacelora.streams.calibrator.CalibratorApp;
+import org.laplacelora.streams.dashboard.DashboardApp;
+import org.laplacelora.streams.telemetry.HttpSettings;
 import org.laplacelora.streams.kafka.EmbeddedKafka;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.posteriors.ServedModel;
@@ -32,8 +34,18 @@ import org.laplacelora.streams.scorer.ScorerApp;
 public final class DemoRun {
     private DemoRun() {}
 
-    /** @param refitterModel the refitter's own copy of model, adapter and posterior (it trains while the scorer serves) */
-    public static DemoSummary run(QuestionScorer scorer, ServedModel refitterModel, DemoSettings o, PrintStream out) throws Exception {
+    /** What is done with the summary while the stack (and the dashboard) still runs. */
+    @FunctionalInterface
+    public interface Report {
+        void accept(DemoSummary s) throws java.io.IOException;
+    }
+
+    /**
+     * @param refitterModel the refitter's own copy of model, adapter and posterior (it trains while the scorer serves)
+     * @param report what to do with the summary before the stack stops
+     */
+    public static DemoSummary run(QuestionScorer scorer, ServedModel refitterModel, DemoSettings o, PrintStream out, Report report)
+            throws Exception {
         long started = System.nanoTime();
         Path data = o.dataDir() == null ? null : o.dataDir().toAbsolutePath();
         try (EmbeddedKafka kafkaServer = EmbeddedKafka.start(data == null ? null : data.resolve("kafka"), o.kafkaPort(), 0);
@@ -42,42 +54,66 @@ public final class DemoRun {
             KafkaSettings kafka = KafkaSettings.of(kafkaServer.bootstrapServers(), registryServer.url(), null, (short) 1);
             kafkaServer.createTopics(kafka.topics().newTopics(o.partitions(), (short) 1));
             out.printf("embedded Kafka at %s, schema registry at %s%n", kafka.bootstrapServers(), registryServer.url());
-            Path state = Files.createTempDirectory("laplace-lora-demo-state");
-            DemoCollector collector = new DemoCollector(kafka, out, started);
-            Thread collecting = new Thread(collector, "demo-collector");
-            try (RefitterApp refitter = RefitterApp.start(kafka, refitterModel, o.refitter(), "demo-refitter", state.resolve("refitter"));
-                 ScorerApp scorerApp = ScorerApp.start(kafka, scorer, o.scorer(), "demo-scorer", state.resolve("scorer"));
-                 CalibratorApp calibratorApp = CalibratorApp.start(kafka, o.calibrator(), "demo-calibrator", state.resolve("calibrator"))) {
-                collecting.start();
-                out.printf("scorer, calibrator and refitter running; publishing %d questions (%s) with labels %d ms later%s%n%n",
-                        o.questions(), shifts(o.shifts()), o.labelDelay().toMillis(),
-                        o.injectBad() > 0 ? ", and " + o.injectBad() + " malformed records" : "");
-                DemoCollector.printHeader(out);
-                long published;
-                long bad;
-                try (QuestionProducer producer = new QuestionProducer(kafka, o.labelDelay(), 1.0, 0)) {
-                    producer.publish(o.questions(), o.question(), i -> Map.of("segment", String.valueOf(o.segment(i))),
-                            o.injectBad(), o.rate(), i -> {});
-                    producer.close();
-                    published = producer.questionsSent();
-                    bad = producer.badSent();
+            try (DashboardApp dashboard = o.dashboardPort() == null ? null
+                    : DashboardApp.start(kafka, HttpSettings.plain("127.0.0.1", o.dashboardPort(), "--dashboard-port"), "demo-dashboard")) {
+                if (dashboard != null) {
+                    out.printf("%ndashboard: %s   (open it to watch the drift, the refit and the recovery; every component's "
+                            + "Prometheus metrics at %smetrics)%n%n", dashboard.url(), dashboard.url());
+                    out.flush();
                 }
-                int expectedWindows = (int) (published / o.calibrator().windowSize());
-                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-                while (System.nanoTime() < deadline && (collector.predictionCounts.size() < published
-                        || collector.deadLetterReasons.values().stream().mapToLong(Long::longValue).sum() < bad
-                        || collector.windowsComplete() < expectedWindows)) {
-                    Thread.sleep(100);
+                DemoSummary s = services(scorer, refitterModel, o, out, kafka, started);
+                report.accept(s);
+                if (dashboard != null && o.dashboardLinger().toMillis() > 0) {
+                    out.printf("the dashboard stays at %s for %d s (Ctrl-C ends it)%n", dashboard.url(), o.dashboardLinger().toSeconds());
+                    out.flush();
+                    try {
+                        Thread.sleep(o.dashboardLinger().toMillis());
+                    } catch (InterruptedException e) {
+                        // asked to end the linger: go on and close everything (the interrupt is consumed here)
+                    }
                 }
-                Thread.sleep(500); // anything late (a duplicate would show here)
-                collector.stop();
-                collecting.join();
-                DemoSummary s = summary(collector, published, o, started);
-                s.posteriorSwaps = scorerApp.watcher().swaps();
-                s.posteriorRejections = scorerApp.watcher().rejections();
                 return s;
             }
         }
+    }
+
+    private static DemoSummary services(QuestionScorer scorer, ServedModel refitterModel, DemoSettings o, PrintStream out, KafkaSettings kafka,
+                                        long started) throws Exception {
+        Path state = Files.createTempDirectory("laplace-lora-demo-state");
+        DemoCollector collector = new DemoCollector(kafka, out, started);
+        Thread collecting = new Thread(collector, "demo-collector");
+        try (RefitterApp refitter = RefitterApp.start(kafka, refitterModel, o.refitter(), "demo-refitter", state.resolve("refitter"));
+             ScorerApp scorerApp = ScorerApp.start(kafka, scorer, o.scorer(), "demo-scorer", state.resolve("scorer"));
+             CalibratorApp calibratorApp = CalibratorApp.start(kafka, o.calibrator(), "demo-calibrator", state.resolve("calibrator"))) {
+            collecting.start();
+            out.printf("scorer, calibrator and refitter running; publishing %d questions (%s) with labels %d ms later%s%n%n",
+                    o.questions(), shifts(o.shifts()), o.labelDelay().toMillis(),
+                    o.injectBad() > 0 ? ", and " + o.injectBad() + " malformed records" : "");
+            DemoCollector.printHeader(out);
+            long published;
+            long bad;
+            try (QuestionProducer producer = new QuestionProducer(kafka, o.labelDelay(), 1.0, 0)) {
+                producer.publish(o.questions(), o.question(), i -> Map.of("segment", String.valueOf(o.segment(i))),
+                        o.injectBad(), o.rate(), i -> {});
+                producer.close();
+                published = producer.questionsSent();
+                bad = producer.badSent();
+            }
+            int expectedWindows = (int) (published / o.calibrator().windowSize());
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() < deadline && (collector.predictionCounts.size() < published
+                    || collector.deadLetterReasons.values().stream().mapToLong(Long::longValue).sum() < bad
+                    || collector.windowsComplete() < expectedWindows)) {
+                Thread.sleep(100);
+            }
+            Thread.sleep(500); // anything late (a duplicate would show here)
+            collector.stop();
+            collecting.join();
+            DemoSummary s = summary(collector, published, o, started);
+            s.posteriorSwaps = scorerApp.watcher().swaps();
+            s.posteriorRejections = scorerApp.watcher().rejections();
+            return s;
+    }
     }
 
     private static DemoSummary summary(DemoCollector c, long published, DemoSettings o, long started) {

@@ -21,11 +21,13 @@ import org.laplacelora.streams.scorer.ScorerSettings;
  * @param dataDir the broker's and registry's data directory; null for a temporary one
  * @param kafkaPort the broker's port, 0 for any free one
  * @param registryPort the registry's port, 0 for any free one
+ * @param dashboardPort the dashboard's port (0: any free one); null: no dashboard
+ * @param dashboardLinger how long the dashboard keeps serving after the summary (an interrupt ends it sooner)
  * @param question the i-th question of the stream (its id must be "q" + i)
  */
 @RecordBuilder
 public record DemoSettings(int questions, List<Integer> shifts, int injectBad, double rate, Duration labelDelay, int partitions, Path dataDir,
-                           int kafkaPort, int registryPort, ScorerSettings scorer, CalibratorSettings calibrator,
+                           int kafkaPort, int registryPort, Integer dashboardPort, Duration dashboardLinger, ScorerSettings scorer, CalibratorSettings calibrator,
                            RefitterSettings refitter, IntFunction<Example> question) {
     public DemoSettings {
         shifts = List.copyOf(shifts);

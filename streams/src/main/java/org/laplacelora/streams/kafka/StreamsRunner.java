@@ -10,6 +10,7 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.laplacelora.streams.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,7 @@ public final class StreamsRunner implements AutoCloseable {
     static final int REPEATS = 3;
 
     private volatile Throwable failure;
+    private AutoCloseable meters = () -> {};
     private String lastFailure;
     private int sameFailures;
 
@@ -115,6 +117,16 @@ public final class StreamsRunner implements AutoCloseable {
         return streams;
     }
 
+    /** Reports this app as {@code service} in the process's meters: its readiness and Kafka Streams' client metrics. */
+    public void bindMeters(String service) {
+        meters = Telemetry.bind(service, streams);
+    }
+
+    /** Ready: the app is RUNNING (not rebalancing, not stopped). */
+    public boolean running() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
     /**
      * Waits until the app stops by itself (or the JVM is asked to exit, e.g. Ctrl-C); throws with the reason
      * when it stopped on a failure.
@@ -139,6 +151,11 @@ public final class StreamsRunner implements AutoCloseable {
 
     @Override
     public void close() {
+        try {
+            meters.close();
+        } catch (Exception e) {
+            LOG.warn("{}: unbinding its meters failed: {}", name, e.toString());
+        }
         streams.close(Duration.ofSeconds(30));
         LOG.info("{} closed", name);
     }

@@ -4,8 +4,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.streams.Topology;
+import io.micrometer.core.instrument.Gauge;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.StreamsRunner;
+import org.laplacelora.streams.telemetry.Telemetry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +21,7 @@ public class ServingApp implements AutoCloseable {
 
     private final PosteriorWatcher watcher;
     private final StreamsRunner streams;
+    private Gauge version;
 
     /**
      * Starts the watcher, waits for it to catch up, then starts the application.
@@ -26,8 +29,8 @@ public class ServingApp implements AutoCloseable {
      * @param watcher not started yet
      * @param overrides Streams and client settings of this application
      */
-    protected ServingApp(KafkaSettings kafka, PosteriorWatcher watcher, Topology topology, String applicationId, Path stateDir,
-                         Duration commitInterval, Map<String, Object> overrides) throws InterruptedException {
+    protected ServingApp(String service, KafkaSettings kafka, PosteriorWatcher watcher, Topology topology, String applicationId,
+                         Path stateDir, Duration commitInterval, Map<String, Object> overrides) throws InterruptedException {
         this.watcher = watcher.start();
         try {
             if (!watcher.awaitCaughtUp(CATCH_UP)) {
@@ -35,10 +38,18 @@ public class ServingApp implements AutoCloseable {
                         CATCH_UP.toSeconds(), applicationId, watcher.getServingVersion());
             }
             this.streams = StreamsRunner.start(topology, kafka, applicationId, stateDir, commitInterval, overrides);
+            streams.bindMeters(service);
+            version = Gauge.builder(Telemetry.PREFIX + "posterior_version", watcher, PosteriorWatcher::getServingVersion)
+                    .tag("service", service).description("The posterior version in use").register(Telemetry.registry());
         } catch (RuntimeException | InterruptedException e) {
             watcher.close();
             throw e;
         }
+    }
+
+    /** Ready: the app is RUNNING. */
+    public boolean ready() {
+        return streams.running();
     }
 
     public PosteriorWatcher watcher() {
@@ -52,6 +63,7 @@ public class ServingApp implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        Telemetry.registry().remove(version);
         streams.close();
         watcher.close();
     }

@@ -23,6 +23,8 @@ import org.laplacelora.schemas.avro.MethodMetrics;
 import org.laplacelora.schemas.avro.PosteriorChunk;
 import org.laplacelora.schemas.avro.PosteriorManifest;
 import org.laplacelora.schemas.avro.RefitReport;
+import org.laplacelora.streams.telemetry.Telemetry;
+import io.micrometer.core.instrument.Counter;
 import org.laplacelora.schemas.avro.RefitRequest;
 import org.laplacelora.schemas.avro.VersionFile;
 import org.laplacelora.schemas.avro.VersionPart;
@@ -306,6 +308,8 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
                             .setTuningNll(c.tuningNll()).build()).toList());
         }
         context().forward(new Record<>(Long.toString(version), (Object) rep.build(), now));
+        Counter.builder(Telemetry.PREFIX + "refits").description("Refits by outcome and trigger").tag("outcome", accepted ? "accepted" : "rejected")
+                .tag("trigger", trigger).register(Telemetry.registry()).increment();
     }
 
     private long lastVersion() {

@@ -18,7 +18,7 @@ public final class RefitterApp extends ServingApp {
     /** @param overrides Streams and client settings (a refit runs on its own worker: the defaults need no long timeouts) */
     private RefitterApp(KafkaSettings kafka, PosteriorWatcher watcher, Refitter refitter, RefitterSettings settings, String applicationId,
                         Path stateDir, Map<String, Object> overrides) throws InterruptedException {
-        super(kafka, watcher, RefitterTopology.build(kafka.topics(), refitter, settings), applicationId, stateDir, COMMIT_INTERVAL,
+        super("refitter", kafka, watcher, RefitterTopology.build(kafka.topics(), refitter, settings), applicationId, stateDir, COMMIT_INTERVAL,
                 overrides);
         this.refitter = refitter;
     }

@@ -17,7 +17,7 @@ public final class ScorerApp extends ServingApp {
 
     private ScorerApp(KafkaSettings kafka, QuestionScorer scorer, ScorerSettings settings, String applicationId, Path stateDir)
             throws InterruptedException {
-        super(kafka, new PosteriorWatcher(kafka, scorer.served(), applicationId), ScorerTopology.build(kafka.topics(), scorer,
+        super("scorer", kafka, new PosteriorWatcher(kafka, scorer.served(), applicationId), ScorerTopology.build(kafka.topics(), scorer,
                 settings.batching()), applicationId, stateDir, settings.commitInterval(), STREAMS_SETTINGS);
     }
 

@@ -197,7 +197,10 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     /** Scores a batch; if it fails, its questions one by one, so that only a question that fails alone is dead-lettered. */
     private List<Outcome> score(List<ServedModel.Valid> valid) {
         try {
-            return scorer.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
+            long started = System.nanoTime();
+            List<Outcome> out = scorer.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
+            ScorerMeters.batch(System.nanoTime() - started);
+            return out;
         } catch (RuntimeException e) {
             LOG.warn("a batch of {} failed ({}); scoring its questions one by one", valid.size(), e.toString());
             List<Outcome> out = new ArrayList<>();
@@ -217,7 +220,10 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
         for (int i = 0; i < batch.size(); i++) {
             Outcome o = outcomes.get(i);
             if (o.prediction() != null) {
-                context().forward(new Record<>(o.prediction().getQuestionId(), (Object) o.prediction(), now), ScorerTopology.PREDICTIONS_SINK);
+                Prediction p = o.prediction();
+                context().forward(new Record<>(p.getQuestionId(), (Object) p, now), ScorerTopology.PREDICTIONS_SINK);
+                // produced_at → scoring started → scored → handed to Kafka
+                ScorerMeters.prediction(p.getScoredAt().toEpochMilli() - p.getQueueLatencyMs() - p.getComputeLatencyMs(), now);
             } else {
                 deadLetter(batch.get(i), DeadLetterReason.INTERNAL, o.failure());
             }
@@ -261,6 +267,7 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
                 .build();
         String key = p.getKey() == null ? null : StandardCharsets.UTF_8.decode(p.getKey().duplicate()).toString();
         context().forward(new Record<>(key, (Object) d, context().currentSystemTimeMs()), ScorerTopology.DLQ_SINK);
+        ScorerMeters.deadLetter(reason);
     }
 
     private static byte[] bytes(ByteBuffer b) {

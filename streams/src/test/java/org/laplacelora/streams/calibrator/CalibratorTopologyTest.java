@@ -65,8 +65,12 @@ class CalibratorTopologyTest {
         }
 
         void question(String id) {
+            question(id, java.util.Map.of());
+        }
+
+        void question(String id, java.util.Map<String, String> attributes) {
             q.pipeInput(id, topics.questions().serialize(Question.newBuilder().setId(id).setTask("winogrande")
-                    .setText("s _").setChoices(List.of("a", "b")).setProducedAt(Instant.now()).build()));
+                    .setText("s _").setChoices(List.of("a", "b")).setProducedAt(Instant.now()).setAttributes(attributes).build()));
         }
     }
 
@@ -165,6 +169,55 @@ class CalibratorTopologyTest {
             assertThat(running.getLabelsLate()).isEqualTo(1);
             assertThat(running.getN()).isEqualTo(2);
         }
+    }
+
+    /**
+     * Per segment (the questions' attribute), running and windowed metrics equal to a brute-force calibration of that
+     * segment's outcomes; values past the bound pooled as "(other)"; and a window carries the predictions still
+     * awaiting their label with each method's mean top-1 confidence over them.
+     */
+    @Test
+    void segmentsAndTheEstimatedAccuracyOfWhatAwaitsItsLabel(@TempDir Path state) {
+        try (Harness h = harness(state, settings(5).withMaxSegments(3))) {   // q0-q3 and "gone"
+            String[] segments = {"web", "web", "app", "batch"};
+            double[][] p = {{0.8, 0.2}, {0.3, 0.7}, {0.6, 0.4}, {0.9, 0.1}};
+            int[] labels = {0, 0, 1, 0};
+            h.predict("open1", 0, 0.9, 0.1);        // never labelled (within the test)
+            h.predict("open2", 0, 0.4, 0.6);
+            h.predict("gone", 0, 0.7, 0.3);
+            for (int i = 0; i < 4; i++) {
+                h.question("q" + i, java.util.Map.of("segment", segments[i]));
+                h.predict("q" + i, 0, p[i]);
+                h.label("q" + i, labels[i]);
+                if (i == 1) {
+                    h.label("gone", 0);             // an outcome: no longer awaited
+                }
+            }
+            var records = h.metrics().readKeyValuesToList();
+            CalibrationMetrics web = value(records, "laplace|segment|web");
+            Calibration expectedWeb = new Calibration().add(p[0], 0).add(p[1], 0);
+            assertThat(web.getSegment()).isEqualTo("web");
+            assertThat(web.getN()).isEqualTo(2);
+            assertThat(web.getEce()).isCloseTo(expectedWeb.metrics().ece(), within(1e-12));
+            assertThat(web.getNll()).isCloseTo(expectedWeb.metrics().nll(), within(1e-12));
+            assertThat(value(records, "laplace|segment-window|web|0").getN()).isEqualTo(2);
+            assertThat(value(records, "laplace|segment|app").getN()).isEqualTo(1);
+            // the bound is 3: web, app, then everything else pooled
+            CalibrationMetrics other = value(records, "laplace|segment|(other)");
+            assertThat(other.getN()).isEqualTo(1);
+            assertThat(records).extracting(kv -> kv.key).noneMatch(k -> k.contains("batch"));
+
+            CalibrationMetrics window = value(records, "laplace|window|0");
+            assertThat(window.getSegment()).isNull();
+            assertThat(window.getOpenPredictions()).isEqualTo(2);
+            assertThat(window.getEstimatedAccuracy()).isCloseTo((0.9 + 0.6) / 2, within(1e-12));
+            assertThat(value(records, "map|window|0").getEstimatedAccuracy()).isCloseTo(0.99, within(1e-12));
+            assertThat(value(records, "laplace|running").getOpenPredictions()).isNull();
+        }
+    }
+
+    private static CalibrationMetrics value(List<org.apache.kafka.streams.KeyValue<String, CalibrationMetrics>> records, String key) {
+        return records.stream().filter(kv -> kv.key.equals(key)).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(key)).value;
     }
 
     @Test

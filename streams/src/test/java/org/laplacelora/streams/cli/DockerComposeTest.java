@@ -25,8 +25,8 @@ class DockerComposeTest {
         JsonNode compose = new ObjectMapper(new YAMLFactory()).readTree(COMPOSE.toFile());
         JsonNode services = compose.get("services");
         assertThat(services.fieldNames()).toIterable().contains("kafka", "schema-registry", "topics", "scorer", "calibrator",
-                "refitter");
-        for (String service : List.of("topics", "scorer", "calibrator", "refitter")) {
+                "refitter", "dashboard", "prometheus", "grafana");
+        for (String service : List.of("topics", "scorer", "calibrator", "refitter", "dashboard")) {
             List<String> command = new ArrayList<>();
             services.get(service).get("command").forEach(a -> command.add(a.asText()));
             // parseArgs throws on an unknown option, a missing required one or a malformed value

@@ -76,7 +76,8 @@ class DemoIT {
     @Test
     void twoShiftsTwoOnlineRefitsAndTheAccuracyComesBackAfterEachSwap(@TempDir Path out) throws Exception {
         Path summary = out.resolve("s.json");
-        int code = LaplaceLora.commandLine().execute("demo", "--summary-json", summary.toString(), "--cache-dir", cache.toString());
+        int code = LaplaceLora.commandLine().execute("demo", "--summary-json", summary.toString(), "--cache-dir", cache.toString(),
+                "--no-dashboard");
         assertThat(code).isZero();
         JsonNode s = new ObjectMapper().readTree(summary.toFile());
         assertThat(s.get("predictions").asInt()).isEqualTo(3600);

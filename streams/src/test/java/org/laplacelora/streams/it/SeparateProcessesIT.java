@@ -38,9 +38,9 @@ class SeparateProcessesIT {
                     "--partitions", "2"}))).isZero();
             String[] scorerArgs = concat(new String[] {"scorer"}, cluster, new String[] {"--model", assets.resolve("model").toString(),
                     "--adapter", assets.resolve("adapter").toString(), "--posterior", assets.resolve("posterior.safetensors").toString(),
-                    "--application-id", "it-scorer", "--state-dir", work.resolve("scorer").toString()});
+                    "--application-id", "it-scorer", "--state-dir", work.resolve("scorer").toString(), "--metrics-port", "0"});
             try (ChildJvm calibrator = new ChildJvm(concat(new String[] {"calibrator"}, cluster,
-                    new String[] {"--state-dir", work.resolve("calibrator").toString()}));
+                    new String[] {"--state-dir", work.resolve("calibrator").toString(), "--metrics-port", "0"}));
                  ChildJvm scorer = new ChildJvm(scorerArgs)) {
                 scorer.awaitLine(l -> l.startsWith("scorer running"), START);
                 calibrator.awaitLine(l -> l.startsWith("calibrator running"), START);
