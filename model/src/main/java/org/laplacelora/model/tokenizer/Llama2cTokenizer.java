@@ -28,10 +28,13 @@ public final class Llama2cTokenizer implements Tokenizer {
     private final String[] pieces;
     private final float[] scores;
     private final Map<String, Integer> ids = new HashMap<>();
+    /** The file's max_token_length: the longest piece in bytes (a byte-fallback piece counts its "&lt;0xNN&gt;" text, so this bounds from above). */
+    private final int maxTokenLength;
 
-    private Llama2cTokenizer(String[] pieces, float[] scores) {
+    private Llama2cTokenizer(String[] pieces, float[] scores, int maxTokenLength) {
         this.pieces = pieces;
         this.scores = scores;
+        this.maxTokenLength = maxTokenLength;
         for (int i = 0; i < pieces.length; i++) {
             ids.putIfAbsent(pieces[i], i);
         }
@@ -43,10 +46,11 @@ public final class Llama2cTokenizer implements Tokenizer {
             throw new CheckpointException(file + ": llama2.c tokenizer not found");
         }
         ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.LITTLE_ENDIAN);
+        int maxTokenLength;
         String[] pieces = new String[vocabSize];
         float[] scores = new float[vocabSize];
         try {
-            buf.getInt(); // max_token_length
+            maxTokenLength = buf.getInt();
             for (int i = 0; i < vocabSize; i++) {
                 scores[i] = buf.getFloat();
                 int len = buf.getInt();
@@ -65,7 +69,7 @@ public final class Llama2cTokenizer implements Tokenizer {
             throw new CheckpointException(file + ": " + buf.remaining() + " bytes left after the model's " + vocabSize
                     + " tokens; the tokenizer has a larger vocabulary than the model");
         }
-        return new Llama2cTokenizer(pieces, scores);
+        return new Llama2cTokenizer(pieces, scores, maxTokenLength);
     }
 
     @Override
@@ -108,6 +112,11 @@ public final class Llama2cTokenizer implements Tokenizer {
     private static boolean isWholeCharacter(byte[] bytes, int from, int to) {
         String s = new String(bytes, from, to - from, StandardCharsets.UTF_8);
         return java.util.Arrays.equals(s.getBytes(StandardCharsets.UTF_8), java.util.Arrays.copyOfRange(bytes, from, to));
+    }
+
+    @Override
+    public int maxBytesPerToken() {
+        return Math.max(1, maxTokenLength);
     }
 
     private void merge(List<Integer> t) {

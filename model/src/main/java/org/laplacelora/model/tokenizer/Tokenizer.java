@@ -22,6 +22,14 @@ public interface Tokenizer extends AutoCloseable {
      */
     OptionalInt pieceId(String text);
 
+    /**
+     * The most UTF-8 bytes of text one token stands for: a text of more than n times this many bytes has more than
+     * n tokens, known without encoding it (what keeps a hostile megabyte from an encoder that is not linear).
+     */
+    default int maxBytesPerToken() {
+        return Integer.MAX_VALUE;
+    }
+
     @Override
     void close();
 }

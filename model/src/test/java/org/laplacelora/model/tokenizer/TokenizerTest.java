@@ -26,6 +26,20 @@ class TokenizerTest {
         }
     }
 
+    /** The byte bound a scorer uses to refuse a huge prompt unencoded holds on every fixture case: tokens × bound ≥ bytes. */
+    @Test
+    void noTokenStandsForMoreBytesThanTheBound() throws Exception {
+        try (Llama2cTokenizer tok = Llama2cTokenizer.load(Fixtures.tok512(), 512)) {
+            assertThat(tok.maxBytesPerToken()).isBetween(1, 64);
+            for (JsonNode c : CASES) {
+                String text = c.get("text").asText();
+                int tokens = tok.encode(text, false, false).length;
+                assertThat((long) tokens * tok.maxBytesPerToken()).as(text).isGreaterThanOrEqualTo(
+                        text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+            }
+        }
+    }
+
     @Test
     void hfTokenizerJsonGivesTheSameIdsAsTheLlama2cTokenizer() throws Exception {
         try (HfTokenizer hf = HfTokenizer.load(Fixtures.path("stories260K/hf"), 1, 2);

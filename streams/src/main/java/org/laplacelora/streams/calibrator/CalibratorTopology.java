@@ -14,6 +14,8 @@ import org.apache.kafka.streams.state.Stores;
 import org.laplacelora.model.laplace.predictive.Method;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
 import org.laplacelora.schemas.avro.CalibratorEvent;
+import org.laplacelora.schemas.avro.DeadLetter;
+import org.apache.kafka.streams.kstream.Consumed;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
@@ -43,9 +45,20 @@ public final class CalibratorTopology {
         // An undecodable question is the scorer's to report (it dead-letters it); here it only cannot be joined.
         KStream<String, SpecificRecord> questions = topics.questions().streamDecoded(b, Level.DEBUG).mapValues(v -> v);
         KStream<String, SpecificRecord> predictions = topics.predictions().streamDecoded(b, Level.WARN).mapValues(v -> v);
-        KStream<String, SpecificRecord> labels = topics.labels().streamDecoded(b, Level.WARN).mapValues(v -> v);
-        Map<String, KStream<String, Object>> out = questions.merge(predictions).merge(labels)
-                .process(() -> new JoinProcessor(settings.horizon()), Named.as("calibrator-join"), JOIN_STORE)
+        Map<String, KStream<String, Object>> labels = b.stream(topics.labels().name(), Consumed.with(Serdes.String(), Serdes.ByteArray()))
+                .process(() -> new LabelCheck(topics.labels()), Named.as("calibrator-label-check"))
+                .split(Named.as("calibrator-labels-"))
+                .branch((k, v) -> v instanceof DeadLetter, Branched.as("rejected"))
+                .defaultBranch(Branched.as("valid"));
+        Map<String, KStream<String, Object>> joined = questions.merge(predictions)
+                .merge(labels.get("calibrator-labels-valid").mapValues(v -> (SpecificRecord) v))
+                .process(() -> new JoinProcessor(settings.horizon(), topics.labels()), Named.as("calibrator-join"), JOIN_STORE)
+                .split(Named.as("calibrator-joined-"))
+                .branch((k, v) -> v instanceof DeadLetter, Branched.as("rejected"))
+                .defaultBranch(Branched.as("events"));
+        labels.get("calibrator-labels-rejected").merge(joined.get("calibrator-joined-rejected")).mapValues(v -> (DeadLetter) v)
+                .to(topics.labelsDlq().name(), topics.labelsDlq().produced());
+        Map<String, KStream<String, Object>> out = joined.get("calibrator-joined-events").mapValues(v -> (CalibratorEvent) v)
                 .repartition(Repartitioned.<String, CalibratorEvent>with(Serdes.String(), StateSerde.of(CalibratorEvent.class))
                         .withName("calibrator-events").withNumberOfPartitions(1))
                 .process(() -> new MetricsProcessor(settings), Named.as("calibrator-metrics"), STATE_STORE)

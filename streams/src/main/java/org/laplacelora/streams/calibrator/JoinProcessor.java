@@ -20,25 +20,32 @@ import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.PredictionSignal;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.state.JoinEntry;
+import org.laplacelora.streams.kafka.DeadLetterReason;
+import org.laplacelora.streams.kafka.DeadLetters;
+import org.laplacelora.streams.kafka.Topic;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Joins questions, predictions and labels by question id in whatever order they arrive. A prediction that
  * meets its label becomes an outcome; one whose label has not come within the horizon is reported missing,
  * and a label that comes after that is reported late — counted downstream, never silently dropped.
  */
-final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, String, CalibratorEvent> {
+final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, String, Object> {
     /** Every event goes to the single metrics task under this key. */
     static final String ALL = "all";
 
     private final Duration horizon;
+    private final Topic<String, Label> labels;
     private KeyValueStore<String, JoinEntry> store;
 
-    JoinProcessor(Duration horizon) {
+    JoinProcessor(Duration horizon, Topic<String, Label> labels) {
         this.horizon = horizon;
+        this.labels = labels;
     }
 
     @Override
-    public void init(ProcessorContext<String, CalibratorEvent> ctx) {
+    public void init(ProcessorContext<String, Object> ctx) {
         super.init(ctx);
         this.store = ctx.getStateStore(CalibratorTopology.JOIN_STORE);
         long tick = Math.max(10, Math.min(1000, horizon.toMillis() / 10));
@@ -63,8 +70,14 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             }
             return;
         }
+        if (in instanceof Label l && (e.getJoined() || e.getLabel() != null)) {
+            RecordMetadata meta = context().recordMetadata().orElseThrow();
+            reject(id, l, meta.partition(), meta.offset(), DeadLetterReason.DUPLICATE_LABEL, "question " + id + " already has its label"
+                    + (e.getJoined() ? " and its outcome" : "") + " (the first wins)", now);
+            return;
+        }
         if (e.getJoined()) {
-            return; // a duplicate, or a question after its outcome: nothing more to do
+            return; // a duplicate prediction or question, or a question after its outcome: nothing more to do
         }
         if (in instanceof Question q) {
             e.setQuestion(q);
@@ -74,7 +87,15 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             }
             e.setPrediction(p);
         } else {
+            RecordMetadata meta = context().recordMetadata().orElseThrow();
             e.setLabel((Label) in);
+            e.setLabelPartition(meta.partition());
+            e.setLabelOffset(meta.offset());
+        }
+        if (e.getPrediction() != null && e.getLabel() != null && e.getLabel().getLabel() >= e.getPrediction().getLaplace().size()) {
+            reject(id, e.getLabel(), e.getLabelPartition(), e.getLabelOffset(), DeadLetterReason.LABEL_OUT_OF_RANGE, "label "
+                    + e.getLabel().getLabel() + " but question " + id + " has " + e.getPrediction().getLaplace().size() + " choices", now);
+            e.setLabel(null);   // a right one may still come
         }
         if (e.getPrediction() != null && e.getLabel() != null) {
             LabelledOutcome outcome = LabelledOutcome.newBuilder()
@@ -104,7 +125,11 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             if (now - e.getFirstSeen() < horizon.toMillis()) {
                 continue;
             }
-            if (e.getJoined() || e.getExpired() || e.getPrediction() == null) {
+            if (e.getPrediction() == null && e.getLabel() != null && !e.getExpired()) {
+                reject(kv.key, e.getLabel(), e.getLabelPartition(), e.getLabelOffset(), DeadLetterReason.NO_PREDICTION, "no prediction of "
+                        + "question " + kv.key + " within the label horizon (" + horizon.toSeconds() + " s)", now);
+                store.delete(kv.key);
+            } else if (e.getJoined() || e.getExpired() || e.getPrediction() == null) {
                 store.delete(kv.key);          // done, or never predicted (dead-lettered, or scored elsewhere)
             } else {
                 forward(kv.key, EventKind.LABEL_MISSING, null, signal(e.getPrediction()), now);
@@ -121,6 +146,12 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
         }
         return PredictionSignal.newBuilder().setPosteriorVersion(p.getPosteriorVersion()).setEntropy(p.getEntropy())
                 .setEpistemic(p.getEpistemic()).setConfidences(confidences).build();
+    }
+
+    /** A label the join cannot use, to labels-dlq (its bytes encoded again: the join keeps the decoded label). */
+    private void reject(String id, Label label, Integer partition, Long offset, DeadLetterReason reason, String message, long now) {
+        context().forward(new Record<>(id, DeadLetters.of(labels.name(), partition == null ? -1 : partition, offset == null ? -1 : offset,
+                id.getBytes(StandardCharsets.UTF_8), labels.serialize(label), reason, message), now));
     }
 
     private void forward(String id, EventKind kind, LabelledOutcome outcome, PredictionSignal signal, long now) {

@@ -211,6 +211,10 @@ final class DemoCommand extends AppCommand {
         out.println();
         out.printf("questions published %d, predictions %d (duplicates %d), dead letters %d %s%n", s.questionsPublished,
                 s.predictions, s.duplicatePredictions, s.deadLetters, s.deadLetterReasons);
+        if (s.foreignRecords > 0) {
+            out.printf("records of someone else's making on the demo's topics: %d (read and set apart, not counted above)%n",
+                    s.foreignRecords);
+        }
         out.printf("first prediction %.1f s after start; %.1f s in all%n", s.secondsToFirstPrediction, s.seconds);
         Map<Long, List<String>> drift = new java.util.TreeMap<>();
         s.driftEvents.forEach(d -> drift.computeIfAbsent(d.atQuestion(), k -> new java.util.ArrayList<>())

@@ -7,15 +7,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
+import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.LabelledOutcome;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.RefitReport;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads everything the pipeline publishes (read_committed, as any downstream consumer would), prints the
@@ -31,6 +36,10 @@ final class DemoCollector implements Runnable {
     final Map<String, Integer> predictionCounts = new ConcurrentHashMap<>();
     final Map<Long, Long> firstUseOfVersion = new ConcurrentHashMap<>();
     final Map<String, Long> deadLetterReasons = new ConcurrentHashMap<>();
+    /** Records on the demo's topics that someone else produced (or that the demo cannot read): counted apart. */
+    final AtomicLong foreignRecords = new AtomicLong();
+    private static final Pattern OWN_ID = Pattern.compile("q\\d{1,18}");
+    private static final Logger LOG = LoggerFactory.getLogger(DemoCollector.class);
     final Map<Long, Long> questionOfOutcome = new ConcurrentHashMap<>();
     final Map<Long, Map<String, CalibrationMetrics>> windows = new TreeMap<>();
     final List<DriftEvent> driftEvents = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -48,8 +57,14 @@ final class DemoCollector implements Runnable {
         this.started = started;
     }
 
+    /** The demo's question number of an id "q&lt;n&gt;"; -1 for an id of someone else's making. */
     static long questionIndex(String id) {
-        return Long.parseLong(id.substring(1));
+        return id != null && OWN_ID.matcher(id).matches() ? Long.parseLong(id.substring(1)) : -1;
+    }
+
+    /** Whether a record keyed so is the demo's own: one of its questions, or a malformed record it injected. */
+    private static boolean own(String key) {
+        return key != null && (OWN_ID.matcher(key).matches() || key.startsWith("bad-"));
     }
 
     @Override
@@ -59,7 +74,13 @@ final class DemoCollector implements Runnable {
                     topics.driftEvents().name(), topics.labelledOutcomes().name(), topics.refitReports().name()));
             while (!stop) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
-                    handle(r);
+                    try {
+                        handle(r);
+                    } catch (RuntimeException e) {
+                        // someone else's record on the demo's topics: reported, never fatal
+                        foreignRecords.incrementAndGet();
+                        LOG.warn("skipping a record the demo cannot read at {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.toString());
+                    }
                 }
                 printDrift();
                 printWindows();
@@ -71,15 +92,28 @@ final class DemoCollector implements Runnable {
         String t = r.topic();
         if (t.equals(topics.predictions().name())) {
             Prediction x = topics.predictions().deserialize(r.value());
+            if (questionIndex(x.getQuestionId()) < 0) {
+                foreignRecords.incrementAndGet();
+                return;
+            }
             predictionCounts.merge(x.getQuestionId(), 1, Integer::sum);
             firstUseOfVersion.merge(x.getPosteriorVersion(), questionIndex(x.getQuestionId()), Math::min);
             if (firstPredictionAt < 0) {
                 firstPredictionAt = System.nanoTime();
             }
         } else if (t.equals(topics.questionsDlq().name())) {
-            deadLetterReasons.merge(topics.questionsDlq().deserialize(r.value()).getReason(), 1L, Long::sum);
+            DeadLetter d = topics.questionsDlq().deserialize(r.value());
+            if (own(r.key())) {
+                deadLetterReasons.merge(d.getReason(), 1L, Long::sum);
+            } else {
+                foreignRecords.incrementAndGet();
+            }
         } else if (t.equals(topics.labelledOutcomes().name())) {
             LabelledOutcome o = topics.labelledOutcomes().deserialize(r.value());
+            if (questionIndex(o.getPrediction().getQuestionId()) < 0) {
+                foreignRecords.incrementAndGet();
+                return;
+            }
             questionOfOutcome.put(o.getSequence(), questionIndex(o.getPrediction().getQuestionId()));
             outcomes.add(o);
         } else if (t.equals(topics.driftEvents().name())) {

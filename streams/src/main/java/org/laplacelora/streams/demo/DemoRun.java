@@ -123,6 +123,7 @@ public final class DemoRun {
         s.duplicatePredictions = c.predictionCounts.values().stream().mapToLong(n -> n - 1).sum();
         s.deadLetterReasons.putAll(new java.util.TreeMap<>(c.deadLetterReasons));
         s.deadLetters = c.deadLetterReasons.values().stream().mapToLong(Long::longValue).sum();
+        s.foreignRecords = c.foreignRecords.get();
         s.shifts = o.shifts();
         synchronized (c.windows) {
             c.windows.forEach((index, w) -> {

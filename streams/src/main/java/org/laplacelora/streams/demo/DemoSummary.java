@@ -50,6 +50,8 @@ public final class DemoSummary {
     public long duplicatePredictions;
     public long deadLetters;
     public Map<String, Long> deadLetterReasons = new LinkedHashMap<>();
+    /** Records on the demo's topics of someone else's making (a question produced by hand, bytes that are not Avro): apart from its accounting. */
+    public long foreignRecords;
     public List<Integer> shifts = List.of();
     public List<Window> windows = new ArrayList<>();
     public List<Drift> driftEvents = new ArrayList<>();
@@ -123,6 +125,7 @@ public final class DemoSummary {
         m.put("duplicate_predictions", duplicatePredictions);
         m.put("dead_letters", deadLetters);
         m.put("dead_letter_reasons", deadLetterReasons);
+        m.put("foreign_records", foreignRecords);
         m.put("drift_at", driftAt());
         m.put("shifts", shifts);
         List<Object> w = new ArrayList<>();

@@ -8,12 +8,12 @@ import java.util.Map;
  */
 public record TopicNames(String questions, String labels, String predictions, String questionsDlq, String calibrationMetrics,
                          String driftEvents, String labelledOutcomes, String refitRequests, String posteriors,
-                         String refitReports) {
+                         String refitReports, String labelsDlq) {
     static final String PREFIX = "laplace.lora.topic.";
 
     public static TopicNames defaults() {
         return new TopicNames("questions", "labels", "predictions", "questions-dlq", "calibration-metrics", "drift-events",
-                "labelled-outcomes", "refit-requests", "posteriors", "refit-reports");
+                "labelled-outcomes", "refit-requests", "posteriors", "refit-reports", "labels-dlq");
     }
 
     /** The defaults, each overridden where {@code properties} names it. */
@@ -22,7 +22,7 @@ public record TopicNames(String questions, String labels, String predictions, St
         return new TopicNames(name(properties, d.questions()), name(properties, d.labels()), name(properties, d.predictions()),
                 name(properties, d.questionsDlq()), name(properties, d.calibrationMetrics()), name(properties, d.driftEvents()),
                 name(properties, d.labelledOutcomes()), name(properties, d.refitRequests()), name(properties, d.posteriors()),
-                name(properties, d.refitReports()));
+                name(properties, d.refitReports()), name(properties, d.labelsDlq()));
     }
 
     private static String name(Map<String, Object> properties, String fallback) {

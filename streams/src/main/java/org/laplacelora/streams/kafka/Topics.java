@@ -27,7 +27,7 @@ public record Topics(Topic<String, Question> questions, Topic<String, Label> lab
                      Topic<String, DeadLetter> questionsDlq, Topic<String, CalibrationMetrics> calibrationMetrics,
                      Topic<String, DriftEvent> driftEvents, Topic<String, LabelledOutcome> labelledOutcomes,
                      Topic<String, RefitRequest> refitRequests, Topic<String, SpecificRecord> posteriors,
-                     Topic<String, RefitReport> refitReports) {
+                     Topic<String, RefitReport> refitReports, Topic<String, DeadLetter> labelsDlq) {
     public static Topics of(TopicNames names, SchemaRegistry registry) {
         return new Topics(
                 avro(names.questions(), Question.class, registry),
@@ -39,7 +39,8 @@ public record Topics(Topic<String, Question> questions, Topic<String, Label> lab
                 avro(names.labelledOutcomes(), LabelledOutcome.class, registry),
                 avro(names.refitRequests(), RefitRequest.class, registry),
                 new Topic<>(names.posteriors(), Serdes.String(), PosteriorRecords.serde(registry)),
-                avro(names.refitReports(), RefitReport.class, registry));
+                avro(names.refitReports(), RefitReport.class, registry),
+                avro(names.labelsDlq(), DeadLetter.class, registry));
     }
 
     private static <T extends SpecificRecord> Topic<String, T> avro(String name, Class<T> type, SchemaRegistry registry) {
@@ -63,6 +64,7 @@ public record Topics(Topic<String, Question> questions, Topic<String, Label> lab
                 new NewTopic(refitRequests.name(), 1, replication),
                 new NewTopic(posteriors.name(), 1, replication)
                         .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)),
-                new NewTopic(refitReports.name(), 1, replication));
+                new NewTopic(refitReports.name(), 1, replication),
+                new NewTopic(labelsDlq.name(), 1, replication));
     }
 }

@@ -234,8 +234,18 @@ public final class ServedModel implements AutoCloseable {
                         "answers " + q.getAnswers() + " are not the posterior's " + task.answers());
             }
         }
+        long longest = Math.max(utf8(q.getText()), Math.max(utf8(q.getContext()), utf8(q.getPrompt())));
+        if (longest > (long) maxLength * model.tokenizer().maxBytesPerToken()) {
+            throw new InvalidQuestionException(q.getId(), InvalidQuestionException.Reason.TOO_LONG, longest + " bytes of text, more than "
+                    + "the limit of " + maxLength + " tokens can hold (a token is at most " + model.tokenizer().maxBytesPerToken()
+                    + " bytes here); not encoded");
+        }
         TaskQuestion tq = new TaskQuestion(q.getId(), kind, q.getText(), q.getChoices(), q.getContext(), q.getPrompt(), q.getAnswers());
         return new Valid(q, new EncodedExample(q.getId(), t.encode(tq, model.tokenizer(), maxLength), -1));
+    }
+
+    private static long utf8(String s) {
+        return s == null ? 0 : s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
     }
 
     /** A labelled question's token ids, or {@link InvalidQuestionException} as for {@link #validate}. */

@@ -22,7 +22,7 @@ import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topic;
-import org.laplacelora.streams.scorer.DeadLetterReason;
+import org.laplacelora.streams.kafka.DeadLetterReason;
 
 /**
  * Publishes questions to the questions topic and, after a delay and for a fraction of them, their labels to

@@ -15,14 +15,20 @@ public final class ScorerApp extends ServingApp {
      */
     private static final Map<String, Object> STREAMS_SETTINGS = Map.of(StreamsConfig.POLL_MS_CONFIG, 10L);
 
-    private ScorerApp(KafkaSettings kafka, QuestionScorer scorer, ScorerSettings settings, String applicationId, Path stateDir)
-            throws InterruptedException {
+    private ScorerApp(KafkaSettings kafka, QuestionScorer scorer, BatchScoring model, ScorerSettings settings, String applicationId,
+                      Path stateDir) throws InterruptedException {
         super("scorer", kafka, new PosteriorWatcher(kafka, scorer.served(), applicationId), ScorerTopology.build(kafka.topics(), scorer,
-                settings.batching()), applicationId, stateDir, settings.commitInterval(), STREAMS_SETTINGS);
+                model, settings.batching()), applicationId, stateDir, settings.commitInterval(), STREAMS_SETTINGS);
     }
 
     public static ScorerApp start(KafkaSettings kafka, QuestionScorer scorer, ScorerSettings settings, String applicationId,
                                   Path stateDir) throws InterruptedException {
-        return new ScorerApp(kafka, scorer, settings, applicationId, stateDir);
+        return new ScorerApp(kafka, scorer, scorer::score, settings, applicationId, stateDir);
+    }
+
+    /** @param model what scores a batch: the scorer itself, or a wrapper around it (tests slow it down) */
+    public static ScorerApp start(KafkaSettings kafka, QuestionScorer scorer, BatchScoring model, ScorerSettings settings,
+                                  String applicationId, Path stateDir) throws InterruptedException {
+        return new ScorerApp(kafka, scorer, model, settings, applicationId, stateDir);
     }
 }

@@ -3,6 +3,7 @@ package org.laplacelora.streams.scorer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import org.laplacelora.streams.kafka.DeadLetterReason;
 import org.laplacelora.streams.telemetry.Telemetry;
 
 /** The scorer's meters: micro-batch time, question-to-prediction latency, predictions and dead letters by reason. */

@@ -16,6 +16,9 @@ import org.laplacelora.streams.kafka.Topics;
 /** questions → (micro-batched Laplace scoring) → predictions, and invalid records → questions-dlq. */
 public final class ScorerTopology {
     public static final String STORE = "scorer-pending";
+    public static final String SEEN_IDS = "scorer-seen-ids";
+    /** How long a question id stays taken: a question with the same id within it is dead-lettered as a duplicate. */
+    public static final Duration ID_RETENTION = Duration.ofDays(7);
     static final String SOURCE = "questions-source";
     static final String PROCESSOR = "score";
     static final String PREDICTIONS_SINK = "predictions-sink";
@@ -37,12 +40,20 @@ public final class ScorerTopology {
     private ScorerTopology() {}
 
     public static Topology build(Topics topics, QuestionScorer scorer, Batching batching) {
+        return build(topics, scorer, scorer::score, batching);
+    }
+
+    /** @param model what scores a batch: the scorer itself, or a wrapper around it (tests slow it down) */
+    public static Topology build(Topics topics, QuestionScorer scorer, BatchScoring model, Batching batching) {
         Topology t = new Topology();
         t.addSource(SOURCE, Serdes.String().deserializer(), Serdes.ByteArray().deserializer(), topics.questions().name());
         ExecutorService scoringThread = batching.scoreAhead() == 0 ? null : scoringThread();
-        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, topics.questions(), batching, scoringThread), SOURCE);
+        t.addProcessor(PROCESSOR, () -> new ScoringProcessor(scorer, model, topics.questions(), batching, ID_RETENTION, scoringThread), SOURCE);
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Long(),
                 StateSerde.of(PendingQuestion.class)), PROCESSOR);
+        // old ids leave segment by segment as the retention passes, without a scan
+        t.addStateStore(Stores.windowStoreBuilder(Stores.persistentWindowStore(SEEN_IDS, ID_RETENTION, Duration.ofMillis(1), false),
+                Serdes.String(), Serdes.Long()), PROCESSOR);
         t.addSink(PREDICTIONS_SINK, topics.predictions().name(), Serdes.String().serializer(),
                 topics.predictions().valueSerde().serializer(), PROCESSOR);
         t.addSink(DLQ_SINK, topics.questionsDlq().name(), Serdes.String().serializer(),

@@ -21,6 +21,10 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.laplacelora.streams.kafka.DeadLetterReason;
+import org.laplacelora.streams.kafka.DeadLetters;
 import org.laplacelora.model.tasks.InvalidQuestionException;
 import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.Prediction;
@@ -38,15 +42,19 @@ import org.slf4j.LoggerFactory;
  * {@code scoreAhead} of them while the stream thread goes on polling, buffering and committing; the
  * stream thread forwards each batch's predictions, in order, and removes its questions from the store in
  * the same transaction, so under exactly-once a crash loses and doubles nothing: what was buffered or
- * being scored is still in the store and is scored again. With {@code scoreAhead} 0 batches are scored on
- * the stream thread itself. A record that cannot be scored goes to the dead-letter sink with its reason and
- * never stops the stream.
+ * being scored is still in the store and is scored again. The stream thread never waits for a batch: when
+ * {@code scoreAhead} batches are out, new questions wait in the store (on disk; only their offsets are held
+ * in memory) until one comes back, so that no transaction stays open while a batch is scored, however slow
+ * the model. With {@code scoreAhead} 0 batches are scored on the stream thread itself, inside the
+ * transaction, which then must not time out. A record that cannot be scored goes to the dead-letter sink
+ * with its reason and never stops the stream.
  */
 final class ScoringProcessor extends ContextualProcessor<String, byte[], String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringProcessor.class);
     private static final Duration TICK = Duration.ofMillis(10);
 
     private final QuestionScorer scorer;
+    private final BatchScoring model;
     private final Topic<String, Question> questions;
     private final int maxBatch;
     private final Duration maxWait;
@@ -54,14 +62,17 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     /** Shared by every task of this scorer, so that the model scores one batch at a time; null: score on the stream thread. */
     private final ExecutorService scoringThread;
     private KeyValueStore<Long, PendingQuestion> pending;
-    /** Buffered and validated, not yet handed to scoring; in input order. */
-    private final List<Queued> forming = new ArrayList<>();
+    /** Question ids taken in the last {@code idRetention}: a later question with one of them is a duplicate. */
+    private WindowStore<String, Long> seen;
+    private final Duration idRetention;
+    /** Buffered and validated, not yet handed to scoring; in input order. The questions themselves are in the store. */
+    private final ArrayDeque<Waiting> forming = new ArrayDeque<>();
     /** Handed to the scoring thread, oldest first; their questions are still in the store. */
     private final ArrayDeque<Batch> scoring = new ArrayDeque<>();
     /** Whether what the store held when this task started (restored from the changelog) has been queued. */
     private boolean adopted;
 
-    private record Queued(PendingQuestion pending, ServedModel.Valid valid) {}
+    private record Waiting(long offset, long arrivedAt) {}
 
     /** A batch out for scoring; {@code abandoned} makes it a no-op if its task closes before the scoring thread reaches it. */
     private record Batch(List<PendingQuestion> questions, Future<List<Outcome>> outcomes, AtomicBoolean abandoned) {}
@@ -69,9 +80,11 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     /** A question's prediction, or why it could not be scored. */
     private record Outcome(Prediction prediction, String failure) {}
 
-    ScoringProcessor(QuestionScorer scorer, Topic<String, Question> questions, ScorerTopology.Batching batching,
-                     ExecutorService scoringThread) {
+    ScoringProcessor(QuestionScorer scorer, BatchScoring model, Topic<String, Question> questions, ScorerTopology.Batching batching,
+                     Duration idRetention, ExecutorService scoringThread) {
+        this.idRetention = idRetention;
         this.scorer = scorer;
+        this.model = model;
         this.questions = questions;
         this.maxBatch = batching.maxBatch();
         this.maxWait = batching.maxWait();
@@ -83,10 +96,11 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     public void init(ProcessorContext<String, Object> ctx) {
         super.init(ctx);
         this.pending = ctx.getStateStore(ScorerTopology.STORE);
+        this.seen = ctx.getStateStore(ScorerTopology.SEEN_IDS);
         ctx.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, now -> {
             adoptStored();
             deliverFinished();
-            if (!forming.isEmpty() && now - forming.get(0).pending().getArrivedAt() >= maxWait.toMillis()) {
+            while (!forming.isEmpty() && roomToScore() && (forming.size() >= maxBatch || now - forming.peek().arrivedAt() >= maxWait.toMillis())) {
                 handOver();
             }
         });
@@ -105,21 +119,11 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
         try (KeyValueIterator<Long, PendingQuestion> it = pending.all()) {
             it.forEachRemaining(kv -> stored.add(kv.value));
         }
-        for (PendingQuestion p : stored) {
-            try {
-                forming.add(new Queued(p, scorer.validate(questions.deserialize(bytes(p.getValue())))));
-            } catch (InvalidQuestionException e) {
-                pending.delete(p.getOffset());
-                deadLetter(p, DeadLetterReason.of(e.reason()), e.getMessage());
-            } catch (RuntimeException e) {
-                pending.delete(p.getOffset());
-                deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
-            }
-        }
+        stored.forEach(p -> forming.add(new Waiting(p.getOffset(), p.getArrivedAt())));
         if (!stored.isEmpty()) {
             LOG.info("{} buffered question(s) in the store of task {}", stored.size(), context().taskId());
         }
-        while (forming.size() >= maxBatch) {
+        while (forming.size() >= maxBatch && roomToScore()) {
             handOver();
         }
     }
@@ -137,39 +141,74 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
             deadLetter(p, DeadLetterReason.UNDECODABLE, "null value (tombstone)");
             return;
         }
-        ServedModel.Valid valid;
+        String id;
         try {
-            valid = scorer.validate(questions.deserialize(record.value()));
+            id = scorer.validate(questions.deserialize(record.value())).question().getId();
         } catch (SerializationException e) {
             deadLetter(p, DeadLetterReason.UNDECODABLE, e.getMessage());
             return;
         } catch (InvalidQuestionException e) {
-            deadLetter(p, DeadLetterReason.of(e.reason()), e.getMessage());
+            deadLetter(p, DeadLetterReason.valueOf(e.reason().name()), e.getMessage());
             return;
         } catch (RuntimeException e) {
             deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
             return;
         }
+        if (!id.equals(record.key())) {
+            deadLetter(p, DeadLetterReason.KEY_MISMATCH, "key " + record.key() + " but question id " + id
+                    + " (questions are keyed by their id: that keeps one id on one partition)");
+            return;
+        }
+        long now = context().currentSystemTimeMs();
+        try (WindowStoreIterator<Long> earlier = seen.fetch(id, Instant.ofEpochMilli(now - idRetention.toMillis()), Instant.ofEpochMilli(now))) {
+            if (earlier.hasNext()) {
+                deadLetter(p, DeadLetterReason.DUPLICATE_ID, "question id " + id + " was already taken at offset " + earlier.next().value
+                        + " of this partition (the first wins)");
+                return;
+            }
+        }
+        seen.put(id, meta.offset(), now);
         pending.put(meta.offset(), p);
-        forming.add(new Queued(p, valid));
-        if (forming.size() >= maxBatch) {
+        forming.add(new Waiting(meta.offset(), p.getArrivedAt()));
+        if (forming.size() >= maxBatch && roomToScore()) {
             handOver();
         }
     }
 
-    /** Hands the forming batch (at most maxBatch of it) to scoring; waits for the oldest batch when scoreAhead are already out. */
+    /** Whether a batch may be handed over now without waiting for one out for scoring. */
+    private boolean roomToScore() {
+        return scoringThread == null || scoring.size() < scoreAhead;
+    }
+
+    /**
+     * Hands the forming batch (at most maxBatch of it) to scoring. Its questions are read back from the store and
+     * encoded again (deterministic, and cheap next to scoring), so that memory holds offsets, not questions.
+     */
     private void handOver() {
-        List<Queued> taken = new ArrayList<>(forming.subList(0, Math.min(maxBatch, forming.size())));
-        forming.subList(0, taken.size()).clear();
-        List<PendingQuestion> batch = taken.stream().map(Queued::pending).toList();
-        List<ServedModel.Valid> valid = taken.stream().map(Queued::valid).toList();
+        List<PendingQuestion> batch = new ArrayList<>();
+        List<ServedModel.Valid> valid = new ArrayList<>();
+        while (batch.size() < maxBatch && !forming.isEmpty()) {
+            PendingQuestion p = pending.get(forming.poll().offset());
+            if (p == null) {
+                continue;   // not in the store: nothing to score (offsets are the store's keys and never repeat on a partition)
+            }
+            try {
+                valid.add(scorer.validate(questions.deserialize(bytes(p.getValue()))));
+                batch.add(p);
+            } catch (InvalidQuestionException e) {
+                pending.delete(p.getOffset());
+                deadLetter(p, DeadLetterReason.valueOf(e.reason().name()), e.getMessage());
+            } catch (RuntimeException e) {
+                pending.delete(p.getOffset());
+                deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
+            }
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
         if (scoringThread == null) {
             deliver(batch, score(valid));
             return;
-        }
-        while (scoring.size() >= scoreAhead) {
-            Batch oldest = scoring.poll();
-            deliver(oldest.questions(), await(oldest.outcomes()));
         }
         AtomicBoolean abandoned = new AtomicBoolean();
         scoring.add(new Batch(batch, scoringThread.submit(() -> abandoned.get() ? List.<Outcome>of() : score(valid)), abandoned));
@@ -198,7 +237,7 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     private List<Outcome> score(List<ServedModel.Valid> valid) {
         try {
             long started = System.nanoTime();
-            List<Outcome> out = scorer.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
+            List<Outcome> out = model.score(valid, System.currentTimeMillis()).stream().map(p -> new Outcome(p, null)).toList();
             ScorerMeters.batch(System.nanoTime() - started);
             return out;
         } catch (RuntimeException e) {
@@ -206,7 +245,7 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
             List<Outcome> out = new ArrayList<>();
             for (ServedModel.Valid v : valid) {
                 try {
-                    out.add(new Outcome(scorer.score(List.of(v), System.currentTimeMillis()).get(0), null));
+                    out.add(new Outcome(model.score(List.of(v), System.currentTimeMillis()).get(0), null));
                 } catch (RuntimeException single) {
                     out.add(new Outcome(null, String.valueOf(single)));
                 }
@@ -255,16 +294,8 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
     }
 
     private void deadLetter(PendingQuestion p, DeadLetterReason reason, String message) {
-        DeadLetter d = DeadLetter.newBuilder()
-                .setSourceTopic(p.getTopic())
-                .setPartition(p.getPartition())
-                .setOffset(p.getOffset())
-                .setKey(p.getKey() == null ? null : p.getKey().duplicate())
-                .setValue(p.getValue() == null ? null : p.getValue().duplicate())
-                .setReason(reason.name())
-                .setMessage(message == null ? reason.name() : message)
-                .setFailedAt(Instant.now())
-                .build();
+        DeadLetter d = DeadLetters.of(p.getTopic(), p.getPartition(), p.getOffset(), p.getKey() == null ? null : bytes(p.getKey()),
+                p.getValue() == null ? null : bytes(p.getValue()), reason, message);
         String key = p.getKey() == null ? null : StandardCharsets.UTF_8.decode(p.getKey().duplicate()).toString();
         context().forward(new Record<>(key, (Object) d, context().currentSystemTimeMs()), ScorerTopology.DLQ_SINK);
         ScorerMeters.deadLetter(reason);

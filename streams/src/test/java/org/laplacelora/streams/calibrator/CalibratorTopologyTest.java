@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.metrics.Calibration;
 import org.laplacelora.schemas.avro.CalibrationMetrics;
+import org.laplacelora.schemas.avro.DeadLetter;
 import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.LabelledOutcome;
@@ -49,7 +50,8 @@ class CalibratorTopologyTest {
 
     private record Harness(TopologyTestDriver driver, TestInputTopic<String, byte[]> q, TestInputTopic<String, Prediction> p,
                            TestInputTopic<String, Label> l, TestOutputTopic<String, CalibrationMetrics> metrics,
-                           TestOutputTopic<String, DriftEvent> drift, TestOutputTopic<String, LabelledOutcome> outcomes)
+                           TestOutputTopic<String, DriftEvent> drift, TestOutputTopic<String, LabelledOutcome> outcomes,
+                           TestInputTopic<String, byte[]> rawLabels, TestOutputTopic<String, DeadLetter> labelsDlq)
             implements AutoCloseable {
         @Override
         public void close() {
@@ -104,7 +106,9 @@ class CalibratorTopologyTest {
                         topics.calibrationMetrics().valueSerde().deserializer()),
                 d.createOutputTopic(topics.driftEvents().name(), Serdes.String().deserializer(), topics.driftEvents().valueSerde().deserializer()),
                 d.createOutputTopic(topics.labelledOutcomes().name(), Serdes.String().deserializer(),
-                        topics.labelledOutcomes().valueSerde().deserializer()));
+                        topics.labelledOutcomes().valueSerde().deserializer()),
+                d.createInputTopic(topics.labels().name(), Serdes.String().serializer(), Serdes.ByteArray().serializer()),
+                d.createOutputTopic(topics.labelsDlq().name(), Serdes.String().deserializer(), topics.labelsDlq().valueSerde().deserializer()));
     }
 
     /** Page-Hinkley standardised by a version's first 30 outcomes: these streams are short. */
@@ -218,6 +222,38 @@ class CalibratorTopologyTest {
 
     private static CalibrationMetrics value(List<org.apache.kafka.streams.KeyValue<String, CalibrationMetrics>> records, String key) {
         return records.stream().filter(kv -> kv.key.equals(key)).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(key)).value;
+    }
+
+    /**
+     * Every bad label has one outcome on labels-dlq, and the calibrator goes on: bytes that are not Avro, a schema id
+     * the registry does not have, another type's schema, a key that is not the question id, a negative index, an
+     * index past the question's choices (a right label may still follow), a second label, and a label whose question
+     * is never predicted within the horizon.
+     */
+    @Test
+    void badLabelsGoToTheLabelsDeadLetterTopicAndTheCalibratorGoesOn(@TempDir Path state) {
+        try (Harness h = harness(state, settings(1))) {
+            h.rawLabels().pipeInput("g", "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8));             // offset 0
+            h.rawLabels().pipeInput("u", new byte[] {0, 0, 0, 0x27, 0x0F, 2});                                        // 1
+            h.rawLabels().pipeInput("t", topics.predictions().serialize(prediction("t", 0, 0.5, 0.5)));               // 2
+            h.l().pipeInput("a", Label.newBuilder().setQuestionId("b").setLabel(0).setLabelledAt(Instant.now()).build()); // 3
+            h.label("n", -1);                                                                                          // 4
+            h.predict("p", 0, 0.8, 0.2);
+            h.label("p", 5);                                                                                           // 5
+            h.label("p", 1);                                                                                           // 6: the outcome
+            h.label("p", 0);                                                                                           // 7
+            h.label("ghost", 0);                                                                                       // 8
+            h.driver().advanceWallClockTime(Duration.ofSeconds(31));
+            List<DeadLetter> dead = h.labelsDlq().readValuesToList();
+            assertThat(dead).extracting(DeadLetter::getReason).containsExactly("UNDECODABLE", "UNDECODABLE", "UNDECODABLE",
+                    "KEY_MISMATCH", "LABEL_OUT_OF_RANGE", "LABEL_OUT_OF_RANGE", "DUPLICATE_LABEL", "NO_PREDICTION");
+            assertThat(dead).extracting(DeadLetter::getOffset).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 7L, 8L);
+            assertThat(dead).allMatch(d -> d.getSourceTopic().equals("labels"));
+            assertThat(dead.get(5).getMessage()).contains("label 5 but question p has 2 choices");
+            assertThat(h.outcomes().readValuesToList()).extracting(o -> o.getPrediction().getQuestionId() + ":" + o.getLabel())
+                    .containsExactly("p:1");
+            assertThat(h.metrics().readValuesToList()).isNotEmpty();
+        }
     }
 
     @Test

@@ -19,18 +19,27 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.streams.cli.DeployAssetsTest;
 import org.laplacelora.streams.cli.LaplaceLora;
+import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.Topics;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
@@ -66,6 +75,8 @@ class DashboardIT {
     @BeforeAll
     static void runTheDemoWithItsDashboard() throws Exception {
         int port = freePort();
+        int kafkaPort = freePort();
+        int registryPort = freePort();
         dashboard = URI.create("http://127.0.0.1:" + port + "/");
         if (Files.isExecutable(PROMETHEUS)) {
             prometheusServer = startPrometheus(port);
@@ -75,10 +86,16 @@ class DashboardIT {
         System.setOut(new PrintStream(new Tee(originalOut, console), true, StandardCharsets.UTF_8));
         demo = new FutureTask<>(() -> LaplaceLora.commandLine().execute("demo", "--questions", "1200", "--drift-at", "400",
                 "--inject-bad", "3", "--dashboard-port", Integer.toString(port), "--dashboard-linger-s", "600",
+                "--kafka-port", Integer.toString(kafkaPort), "--registry-port", Integer.toString(registryPort),
                 "--summary-json", summary.toString(), "--cache-dir", work.resolve("cache").toString()));
         demoThread = new Thread(demo, "demo");
         demoThread.start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
+        while (!console.toString(StandardCharsets.UTF_8).contains("scorer, calibrator and refitter running") && !demo.isDone()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        produceForeignRecords("127.0.0.1:" + kafkaPort, "http://127.0.0.1:" + registryPort);
         while (!Files.exists(summary) && !demo.isDone() && System.nanoTime() < deadline) {
             scrape();   // the services' meters go when they close, before the dashboard does
             Thread.sleep(500);
@@ -111,6 +128,35 @@ class DashboardIT {
         assertThat(url).as(String.join("\n", lines)).isNotNegative();
         assertThat(firstRow).isGreaterThan(url);
         assertThat(lines.get(url)).contains(dashboard + "metrics");
+    }
+
+    /**
+     * What a user can produce into the demo's topics with any client: a question of their own making (its own id),
+     * bytes that are not Avro, a label for nothing. The demo goes on, its accounting holds, and it reports them.
+     */
+    @Test
+    void theDemoSetsApartRecordsOfSomeoneElsesMaking() throws Exception {
+        JsonNode s = new ObjectMapper().readTree(work.resolve("summary.json").toFile());
+        assertThat(s.get("predictions").asInt()).isEqualTo(1200);
+        assertThat(s.get("dead_letters").asInt()).isEqualTo(3);
+        assertThat(s.get("foreign_records").asInt()).as("the foreign question's prediction or dead letter, and the garbage's")
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    private static void produceForeignRecords(String bootstrap, String registry) throws Exception {
+        Topics topics = KafkaSettings.of(bootstrap, registry, null, (short) 1).topics();
+        Question mine = Question.newBuilder().setId("kcat-1").setTask("generic")
+                .setText("").setPrompt("A question of my own making. Answer:").setAnswers(List.of(" yes", " no"))
+                .setProducedAt(Instant.now()).build();
+        try (KafkaProducer<String, byte[]> p = new KafkaProducer<>(
+                Map.of("bootstrap.servers", bootstrap), new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            p.send(new ProducerRecord<>(topics.questions().name(), "kcat-1", topics.questions().serialize(mine))).get();
+            p.send(new ProducerRecord<>(topics.questions().name(), "kcat-2",
+                    "{\"id\": \"not avro\"}".getBytes(StandardCharsets.UTF_8))).get();
+            p.send(new ProducerRecord<>(topics.labels().name(), "kcat-3",
+                    "garbage".getBytes(StandardCharsets.UTF_8))).get();
+        }
     }
 
     @Test

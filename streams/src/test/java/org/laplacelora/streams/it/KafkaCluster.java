@@ -23,8 +23,15 @@ final class KafkaCluster implements AutoCloseable {
     final KafkaClusterTestKit kit;
 
     KafkaCluster() throws Exception {
-        kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
-                .setNumControllerNodes(1).build())
+        this(Map.of());
+    }
+
+    /** @param broker broker settings on top of the ones here */
+    KafkaCluster(Map<String, String> broker) throws Exception {
+        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1)
+                .setNumControllerNodes(1).build());
+        broker.forEach(builder::setConfigProp);
+        kit = builder
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("offsets.topic.num.partitions", "1")
                 .setConfigProp("transaction.state.log.replication.factor", "1")
