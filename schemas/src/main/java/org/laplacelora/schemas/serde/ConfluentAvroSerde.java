@@ -20,6 +20,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import org.laplacelora.schemas.registry.SchemaRegistry;
+import org.laplacelora.schemas.registry.SchemaRegistryException;
 
 /**
  * Avro records in Confluent's wire format, so that Confluent's own KafkaAvroSerializer and
@@ -77,6 +78,11 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
         return ByteBuffer.wrap(bytes, 1, 4).getInt();
     }
 
+    /** The registry answered, and the answer is no (404, 409, 422): asking again will not help. */
+    private static boolean definite(IOException e) {
+        return e instanceof SchemaRegistryException r && !r.retriable();
+    }
+
     public Schema schema() {
         return schema;
     }
@@ -101,8 +107,8 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
                 try {
                     return autoRegister ? registry.register(s, schema) : registry.lookup(s, schema);
                 } catch (IOException e) {
-                    throw new SerializationException("schema registry: cannot get an id for " + type.getSimpleName()
-                            + " under subject " + s + ": " + e.getMessage(), e);
+                    String what = "schema registry: cannot get an id for " + type.getSimpleName() + " under subject " + s + ": " + e.getMessage();
+                    throw definite(e) ? new SerializationException(what, e) : new SchemaRegistryUnavailableException(what, e);
                 }
             });
             ByteArrayOutputStream out = new ByteArrayOutputStream(256);
@@ -113,8 +119,8 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
             encoder.flush();
             return out.toByteArray();
         } catch (IOException | RuntimeException e) {
-            if (e instanceof SerializationException se) {
-                throw se;
+            if (e instanceof SerializationException || e instanceof SchemaRegistryUnavailableException) {
+                throw (RuntimeException) e;
             }
             throw new SerializationException("cannot serialize " + type.getSimpleName() + " for topic " + topic + ": " + e.getMessage(), e);
         }
@@ -134,7 +140,10 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
                 try {
                     return new SpecificDatumReader<>(registry.byId(i), schema);
                 } catch (IOException e) {
-                    throw new SerializationException("schema registry: no schema with id " + i + ": " + e.getMessage(), e);
+                    if (definite(e)) {
+                        throw new SerializationException("schema registry: no schema with id " + i + ": " + e.getMessage(), e);
+                    }
+                    throw new SchemaRegistryUnavailableException("schema registry: cannot fetch schema id " + i + " now: " + e.getMessage(), e);
                 }
             });
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, 5, bytes.length - 5, null);
@@ -145,8 +154,8 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
             }
             return value;
         } catch (IOException | RuntimeException e) {
-            if (e instanceof SerializationException se) {
-                throw se;
+            if (e instanceof SerializationException || e instanceof SchemaRegistryUnavailableException) {
+                throw (RuntimeException) e;
             }
             throw new SerializationException("topic " + topic + ": cannot decode " + type.getSimpleName()
                     + " written with schema id " + id + ": " + e, e);

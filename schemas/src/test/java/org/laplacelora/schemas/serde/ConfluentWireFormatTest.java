@@ -106,4 +106,34 @@ class ConfluentWireFormatTest {
             assertThat(serde.deserialize("questions", null)).isNull();
         }
     }
+
+    /**
+     * A registry that is not there is a passing failure (retriable), never a reason to dead-letter; one that answers
+     * "no such schema" is a definite one. Once it is back, the same bytes decode.
+     */
+    @Test
+    void aRegistryOutOfReachIsRetriableAndAMissingSchemaIsNot() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        SchemaRegistry registry = new HttpSchemaRegistry(RegistryConfig.of("http://127.0.0.1:" + port));
+        ConfluentAvroSerde<Question> serde = ConfluentAvroSerde.value(Question.class, registry);
+        byte[] bytes;
+        try (InProcessSchemaRegistry server = InProcessSchemaRegistry.start(port, null)) {
+            bytes = serde.serialize("questions", Question.newBuilder().setId("q").setTask("generic").setText("")
+                    .setProducedAt(java.time.Instant.now()).build());
+        }
+        // a new client and serde: nothing cached, as in a process started during the outage
+        ConfluentAvroSerde<Question> fresh = ConfluentAvroSerde.value(Question.class,
+                new HttpSchemaRegistry(RegistryConfig.of("http://127.0.0.1:" + port)));
+        assertThatThrownBy(() -> fresh.deserialize("questions", bytes)).isInstanceOf(SchemaRegistryUnavailableException.class)
+                .isInstanceOf(org.apache.kafka.common.errors.RetriableException.class).hasMessageContaining("cannot fetch schema id");
+        assertThatThrownBy(() -> fresh.serialize("questions", Question.newBuilder().setId("r").setTask("generic").setText("")
+                .setProducedAt(java.time.Instant.now()).build())).isInstanceOf(SchemaRegistryUnavailableException.class);
+        try (InProcessSchemaRegistry server = InProcessSchemaRegistry.start(port, null)) {
+            assertThatThrownBy(() -> fresh.deserialize("questions", new byte[] {0, 0, 0, 0, 42, 1}))
+                    .isInstanceOf(SerializationException.class).isNotInstanceOf(SchemaRegistryUnavailableException.class);
+        }
+    }
 }

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
@@ -31,6 +32,9 @@ public final class StreamsRunner implements AutoCloseable {
     static final int REPEATS = 3;
 
     private volatile Throwable failure;
+    /** Passing failures in a row (registry or broker out of reach): each waits longer before the next thread, up to {@link #MAX_BACKOFF}. */
+    private int transientFailures;
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private AutoCloseable meters = () -> {};
     private String lastFailure;
     private int sameFailures;
@@ -91,6 +95,21 @@ public final class StreamsRunner implements AutoCloseable {
                 return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
             }
         }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RetriableException) {
+                // the registry or a broker out of reach: not the record's fault, and no count towards stopping
+                long waitMs = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(transientFailures++, 5));
+                LOG.warn("{}: {} (a passing failure: {} in a row); a new stream thread in {} s, from the last commit", name, t.getMessage(),
+                        transientFailures, waitMs / 1000.0);
+                try {
+                    Thread.sleep(waitMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+        }
+        transientFailures = 0;
         String signature = signature(e);
         sameFailures = signature.equals(lastFailure) ? sameFailures + 1 : 1;
         lastFailure = signature;

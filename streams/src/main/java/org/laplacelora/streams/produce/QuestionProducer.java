@@ -20,6 +20,7 @@ import org.laplacelora.model.tasks.TaskKind;
 import org.laplacelora.model.tasks.TaskQuestion;
 import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.Question;
+import org.laplacelora.schemas.serde.SchemaRegistryUnavailableException;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topic;
 import org.laplacelora.streams.kafka.DeadLetterReason;
@@ -43,6 +44,9 @@ public final class QuestionProducer implements AutoCloseable {
     });
     private final AtomicLong questionsSent = new AtomicLong();
     private final AtomicLong labelsSent = new AtomicLong();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QuestionProducer.class);
+    /** How long a producer waits for a schema registry out of reach before it gives up. */
+    static final java.time.Duration REGISTRY_PATIENCE = java.time.Duration.ofMinutes(5);
     private final AtomicLong badSent = new AtomicLong();
 
     public QuestionProducer(KafkaSettings kafka, Duration labelDelay, double labelFraction, long seed) {
@@ -73,15 +77,40 @@ public final class QuestionProducer implements AutoCloseable {
     /** Sends the question now and, unless it is left unlabelled, its label after the delay. */
     public void send(Example e, Map<String, String> attributes) {
         Question q = toQuestion(e, attributes);
-        producer.send(questions.record(q.getId(), q));
+        producer.send(whenRegistryAnswers(() -> questions.record(q.getId(), q)));
         questionsSent.incrementAndGet();
         if (e.labelled() && random.nextDouble() < labelFraction) {
             Label l = Label.newBuilder().setQuestionId(q.getId()).setLabel(e.label()).setLabelledAt(Instant.now()).build();
-            ProducerRecord<String, byte[]> record = labels.record(l.getQuestionId(), l);
+            ProducerRecord<String, byte[]> record = whenRegistryAnswers(() -> labels.record(l.getQuestionId(), l));
             scheduler.schedule(() -> {
                 producer.send(record);
                 labelsSent.incrementAndGet();
             }, labelDelay.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * A record serialized once the schema registry answers: while it is out of reach (the serde's first use of a
+     * subject asks it), waits and tries again, 1 s, 2 s, ... up to 30 s apart, for at most {@link #REGISTRY_PATIENCE}.
+     */
+    private static <T> T whenRegistryAnswers(java.util.function.Supplier<T> serialized) {
+        long deadline = System.nanoTime() + REGISTRY_PATIENCE.toNanos();
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return serialized.get();
+            } catch (SchemaRegistryUnavailableException e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                long waitMs = Math.min(30_000, 1000L << Math.min(attempt, 5));
+                LOG.warn("{}; trying again in {} s", e.getMessage(), waitMs / 1000);
+                try {
+                    Thread.sleep(waitMs);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

@@ -13,6 +13,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
@@ -150,6 +151,8 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
         } catch (InvalidQuestionException e) {
             deadLetter(p, DeadLetterReason.valueOf(e.reason().name()), e.getMessage());
             return;
+        } catch (RetriableException e) {
+            throw e;   // the registry out of reach: not this record's fault; tried again from the last commit
         } catch (RuntimeException e) {
             deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
             return;
@@ -198,6 +201,8 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
             } catch (InvalidQuestionException e) {
                 pending.delete(p.getOffset());
                 deadLetter(p, DeadLetterReason.valueOf(e.reason().name()), e.getMessage());
+            } catch (RetriableException e) {
+                throw e;
             } catch (RuntimeException e) {
                 pending.delete(p.getOffset());
                 deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
