@@ -78,9 +78,16 @@ public final class ConfluentAvroSerde<T extends SpecificRecord> implements Serde
         return ByteBuffer.wrap(bytes, 1, 4).getInt();
     }
 
-    /** The registry answered, and the answer is no (404, 409, 422): asking again will not help. */
+    /**
+     * The registry answered, and the answer is no: not found (404), incompatible (409), invalid (422). Anything else
+     * (unreachable, 5xx, 401/403 of credentials that may be renewed, 408, 429) may pass, so the record must not be lost.
+     */
     private static boolean definite(IOException e) {
-        return e instanceof SchemaRegistryException r && !r.retriable();
+        if (!(e instanceof SchemaRegistryException r)) {
+            return false;
+        }
+        int status = SchemaRegistryException.httpStatus(r.errorCode());
+        return status == 404 || status == 409 || status == 422;
     }
 
     public Schema schema() {

@@ -17,10 +17,10 @@ final class CalibratorCommand extends AppCommand {
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
-        AtomicReference<CalibratorApp> app = new AtomicReference<>();
-        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> app.get() != null && app.get().ready());
-             CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), this.app.applicationId, this.app.stateDir())) {
-            app.set(running);
+        AtomicReference<CalibratorApp> started = new AtomicReference<>();
+        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
+             CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), app.applicationId, app.stateDir())) {
+            started.set(running);
             System.err.printf("calibrator metrics at %smetrics%n", http.url());
             System.err.printf("calibrator running: %s + %s → %s (Ctrl-C to stop)%n", kafka.topicNames().predictions(),
                     kafka.topicNames().labels(), kafka.topicNames().calibrationMetrics());

@@ -21,11 +21,11 @@ final class RefitterCommand extends AppCommand {
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
-        AtomicReference<RefitterApp> app = new AtomicReference<>();
-        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> app.get() != null && app.get().ready());
+        AtomicReference<RefitterApp> started = new AtomicReference<>();
+        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
              ServedModel served = posterior.serve(maxLength);
-             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), this.app.applicationId, this.app.stateDir())) {
-            app.set(running);
+             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), app.applicationId, app.stateDir())) {
+            started.set(running);
             System.err.printf("refitter metrics at %smetrics%n", http.url());
             System.err.printf("refitter running: %s + %s + %s → %s, %s; serving version %d (Ctrl-C to stop)%n",
                     kafka.topicNames().labelledOutcomes(), kafka.topicNames().driftEvents(), kafka.topicNames().refitRequests(),

@@ -19,11 +19,11 @@ final class ScorerCommand extends AppCommand {
     @Override
     public Integer call() throws Exception {
         KafkaSettings kafka = kafkaOptions.settings();
-        AtomicReference<ScorerApp> app = new AtomicReference<>();
-        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> app.get() != null && app.get().ready());
+        AtomicReference<ScorerApp> started = new AtomicReference<>();
+        try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
              QuestionScorer scorer = scoring.load(posterior);
-             ScorerApp running = ScorerApp.start(kafka, scorer, scoring.settings(), this.app.applicationId, this.app.stateDir())) {
-            app.set(running);
+             ScorerApp running = ScorerApp.start(kafka, scorer, scoring.settings(), app.applicationId, app.stateDir())) {
+            started.set(running);
             System.err.printf("scorer metrics at %smetrics%n", http.url());
             System.err.printf("scorer running: %s → %s, posterior version %d (%s is version 0; newer ones come from %s) "
                     + "(Ctrl-C to stop)%n", kafka.topicNames().questions(), kafka.topicNames().predictions(),

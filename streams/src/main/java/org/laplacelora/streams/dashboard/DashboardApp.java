@@ -25,8 +25,10 @@ public final class DashboardApp implements AutoCloseable {
             "/dashboard.css", "dashboard.css");
     private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8", "js", "text/javascript; charset=utf-8",
             "css", "text/css; charset=utf-8");
-    /** Events kept for a page that connects later: a day of windows at the demo's pace. */
-    private static final int HISTORY = 200_000;
+    private static final Map<String, String> TOPIC_OF_EVENT = Map.of("metrics", "calibration-metrics", "drift", "drift-events",
+            "refit", "refit-reports", "posterior", "posteriors", "predictions", "predictions");
+    /** Events kept for a page that connects later (about 2,000 windows of the three methods and a few segments). */
+    private static final int HISTORY = 50_000;
 
     private final HttpEndpoint http;
     private final DashboardFeed feed;
@@ -77,8 +79,11 @@ public final class DashboardApp implements AutoCloseable {
     }
 
     private void publish(ObjectNode event) {
-        Counter.builder(Telemetry.PREFIX + "dashboard.records").description("Records the dashboard drew, by kind")
-                .tag("topic", event.get("type").asText()).register(Telemetry.registry()).increment();
+        String topic = TOPIC_OF_EVENT.get(event.get("type").asText());
+        if (topic != null) {
+            Counter.builder(Telemetry.PREFIX + "dashboard.records").description("Records the dashboard drew, by topic (predictions: per-second counts)")
+                    .tag("topic", topic).register(Telemetry.registry()).increment();
+        }
         events.publish(event);
     }
 
@@ -119,6 +124,7 @@ public final class DashboardApp implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         feed.stop();
+        reading.interrupt();   // out of a wait for a topic or for the registry
         events.close();
         http.close();
         reading.join(10_000);

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -47,6 +48,7 @@ final class DashboardFeed implements Runnable {
         props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);   // named for ACLs and quotas; it never commits
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         this.topics = kafka.topics();
         this.sink = sink;
@@ -65,16 +67,15 @@ final class DashboardFeed implements Runnable {
     @Override
     public void run() {
         try {
-            List<TopicPartition> partitions = new ArrayList<>();
-            for (String t : topicNames()) {
-                consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(p -> partitions.add(new TopicPartition(t, p.partition())));
-            }
+            List<TopicPartition> partitions = partitions();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             endAtStart = consumer.endOffsets(partitions);
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    handle(r);
+                    for (int attempt = 0; running.get() && !handled(r); attempt++) {
+                        Thread.sleep(Math.min(30_000, 1000L << Math.min(attempt, 5)));   // the registry out of reach: wait, then the same record
+                    }
                 }
                 flushPredictions();
                 if (!caughtUp.get() && endAtStart.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
@@ -82,12 +83,45 @@ final class DashboardFeed implements Runnable {
                     sink.accept(DashboardEvents.JSON.createObjectNode().put("type", "caughtUp"));
                 }
             }
-        } catch (WakeupException e) {
+        } catch (WakeupException | InterruptedException e) {
             // closing
         } catch (RuntimeException e) {
             LOG.error("the dashboard stopped reading its topics: {}", e.toString(), e);
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Every partition of the dashboard's topics, once each of them exists (the dashboard never creates a topic). */
+    private List<TopicPartition> partitions() throws InterruptedException {
+        while (running.get()) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            List<String> missing = new ArrayList<>();
+            for (String t : topicNames()) {
+                List<org.apache.kafka.common.PartitionInfo> info = consumer.partitionsFor(t, Duration.ofSeconds(30));
+                if (info == null || info.isEmpty()) {
+                    missing.add(t);
+                } else {
+                    info.forEach(p -> partitions.add(new TopicPartition(t, p.partition())));
+                }
+            }
+            if (missing.isEmpty()) {
+                return partitions;
+            }
+            LOG.warn("the dashboard waits for topics {} (create them with ./laplace-lora topics)", missing);
+            Thread.sleep(5000);
+        }
+        throw new InterruptedException("closing");
+    }
+
+    /** Hands a record to the page; false when the registry could not be asked (try again later). */
+    private boolean handled(ConsumerRecord<String, byte[]> r) {
+        try {
+            handle(r);
+            return true;
+        } catch (RetriableException e) {
+            LOG.warn("the dashboard waits for the schema registry: {}", e.getMessage());
+            return false;
         }
     }
 

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -18,7 +19,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class EventStream {
     private final int capacity;
-    private final List<String> history = new ArrayList<>();
+    /** Events a page may fall behind beyond the history before it is dropped (it reconnects and starts over). */
+    private static final int PAGE_SLACK = 10_000;
+    private final ArrayDeque<String> history = new ArrayDeque<>();
     private final List<BlockingQueue<String>> clients = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
@@ -30,10 +33,10 @@ final class EventStream {
         String data = "data: " + event.toString() + "\n\n";
         synchronized (history) {
             if (history.size() >= capacity) {
-                history.remove(0);
+                history.removeFirst();
             }
             history.add(data);
-            clients.forEach(c -> c.offer(data));
+            clients.forEach(c -> c.offer(data));   // a page too far behind (a full queue) is dropped below
         }
     }
 
@@ -43,7 +46,7 @@ final class EventStream {
 
     /** Serves one page until it goes away or the stream closes (each page has its own server thread). */
     void serve(HttpExchange x) throws IOException {
-        BlockingQueue<String> queue = new LinkedBlockingQueue<>();
+        BlockingQueue<String> queue = new LinkedBlockingQueue<>(capacity + PAGE_SLACK);
         synchronized (history) {
             queue.addAll(history);
             clients.add(queue);
@@ -52,7 +55,7 @@ final class EventStream {
         x.getResponseHeaders().set("Cache-Control", "no-cache");
         x.sendResponseHeaders(200, 0);
         try (OutputStream out = x.getResponseBody()) {
-            while (!closed) {
+            while (!closed && queue.remainingCapacity() > 0) {
                 String data = queue.poll(15, TimeUnit.SECONDS);
                 out.write((data == null ? ": keep-alive\n\n" : data).getBytes(StandardCharsets.UTF_8));
                 List<String> more = new ArrayList<>();

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -33,7 +34,12 @@ public final class StreamsRunner implements AutoCloseable {
 
     private volatile Throwable failure;
     /** Passing failures in a row (registry or broker out of reach): each waits longer before the next thread, up to {@link #MAX_BACKOFF}. */
-    private int transientFailures;
+    private final AtomicInteger transientFailures = new AtomicInteger();
+    /** Passing failures in a row after which it is not passing: about half an hour of waiting at the longest backoff. */
+    static final int MAX_PASSING = 60;
+    /** A passing failure this long after the previous one starts a new count. */
+    static final Duration QUIET = Duration.ofMinutes(5);
+    private volatile long lastTransientAt = System.nanoTime() - Duration.ofDays(1).toNanos();
     static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private AutoCloseable meters = () -> {};
     private String lastFailure;
@@ -98,9 +104,20 @@ public final class StreamsRunner implements AutoCloseable {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof RetriableException) {
                 // the registry or a broker out of reach: not the record's fault, and no count towards stopping
-                long waitMs = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(transientFailures++, 5));
+                long at = System.nanoTime();
+                if (at - lastTransientAt > QUIET.toNanos()) {
+                    transientFailures.set(0);   // a new outage: its backoff starts from 1 s again
+                }
+                lastTransientAt = at;
+                int inARow = transientFailures.incrementAndGet();
+                if (inARow > MAX_PASSING) {
+                    failure = new IllegalStateException(String.format("%d passing failures in a row, the last: %s", inARow - 1, t.getMessage()), e);
+                    LOG.error("{}: {}; stopping", name, failure.getMessage(), e);
+                    return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+                }
+                long waitMs = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(inARow - 1, 5));
                 LOG.warn("{}: {} (a passing failure: {} in a row); a new stream thread in {} s, from the last commit", name, t.getMessage(),
-                        transientFailures, waitMs / 1000.0);
+                        inARow, waitMs / 1000.0);
                 try {
                     Thread.sleep(waitMs);
                 } catch (InterruptedException interrupted) {
@@ -109,7 +126,7 @@ public final class StreamsRunner implements AutoCloseable {
                 return StreamThreadExceptionResponse.REPLACE_THREAD;
             }
         }
-        transientFailures = 0;
+        transientFailures.set(0);
         String signature = signature(e);
         sameFailures = signature.equals(lastFailure) ? sameFailures + 1 : 1;
         lastFailure = signature;

@@ -222,6 +222,19 @@ public final class ServedModel implements AutoCloseable {
             throw new InvalidQuestionException(q.getId(), InvalidQuestionException.Reason.UNKNOWN_TASK,
                     "this scorer's posterior serves " + task.kind().id() + ", not " + kind.id());
         }
+        long longest = Math.max(utf8(q.getText()), Math.max(utf8(q.getContext()), utf8(q.getPrompt())));
+        long listed = 0;
+        for (String c : q.getChoices()) {
+            listed += utf8(c);
+        }
+        for (String answer : q.getAnswers()) {
+            listed += utf8(answer);
+        }
+        if (Math.max(longest, listed) > (long) maxLength * model.tokenizer().maxBytesPerToken()) {
+            throw new InvalidQuestionException(q.getId(), InvalidQuestionException.Reason.TOO_LONG, Math.max(longest, listed)
+                    + " bytes of text, more than the limit of " + maxLength + " tokens can hold (a token is at most "
+                    + model.tokenizer().maxBytesPerToken() + " bytes here); not encoded");
+        }
         Task t = task;
         if (kind == TaskKind.GENERIC) {
             try {
@@ -233,12 +246,6 @@ public final class ServedModel implements AutoCloseable {
                 throw new InvalidQuestionException(q.getId(), InvalidQuestionException.Reason.BAD_CHOICES,
                         "answers " + q.getAnswers() + " are not the posterior's " + task.answers());
             }
-        }
-        long longest = Math.max(utf8(q.getText()), Math.max(utf8(q.getContext()), utf8(q.getPrompt())));
-        if (longest > (long) maxLength * model.tokenizer().maxBytesPerToken()) {
-            throw new InvalidQuestionException(q.getId(), InvalidQuestionException.Reason.TOO_LONG, longest + " bytes of text, more than "
-                    + "the limit of " + maxLength + " tokens can hold (a token is at most " + model.tokenizer().maxBytesPerToken()
-                    + " bytes here); not encoded");
         }
         TaskQuestion tq = new TaskQuestion(q.getId(), kind, q.getText(), q.getChoices(), q.getContext(), q.getPrompt(), q.getAnswers());
         return new Valid(q, new EncodedExample(q.getId(), t.encode(tq, model.tokenizer(), maxLength), -1));

@@ -3,10 +3,9 @@ package org.laplacelora.streams.scorer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import org.laplacelora.streams.kafka.DeadLetterReason;
 import org.laplacelora.streams.telemetry.Telemetry;
 
-/** The scorer's meters: micro-batch time, question-to-prediction latency, predictions and dead letters by reason. */
+/** The scorer's meters: micro-batch time, question-to-prediction latency, predictions (dead letters: {@link org.laplacelora.streams.kafka.DeadLetters}). */
 final class ScorerMeters {
     private static final Timer BATCH = Timer.builder(Telemetry.PREFIX + "scorer.batch").description("Time to score one micro-batch")
             .publishPercentileHistogram().register(Telemetry.registry());
@@ -25,10 +24,5 @@ final class ScorerMeters {
     static void prediction(long producedAtMs, long nowMs) {
         PREDICTIONS.increment();
         END_TO_END.record(Duration.ofMillis(Math.max(0, nowMs - producedAtMs)));
-    }
-
-    static void deadLetter(DeadLetterReason reason) {
-        Counter.builder(Telemetry.PREFIX + "dead_letters").description("Dead letters by reason").tag("reason", reason.name())
-                .register(Telemetry.registry()).increment();
     }
 }

@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
 final class ScoringProcessor extends ContextualProcessor<String, byte[], String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(ScoringProcessor.class);
     private static final Duration TICK = Duration.ofMillis(10);
+    /** Longer ids are dead-lettered: a prediction carries its id twice (key and field), and must fit under the broker's limit. */
+    static final int MAX_ID_BYTES = 1024;
 
     private final QuestionScorer scorer;
     private final BatchScoring model;
@@ -98,6 +100,10 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
         super.init(ctx);
         this.pending = ctx.getStateStore(ScorerTopology.STORE);
         this.seen = ctx.getStateStore(ScorerTopology.SEEN_IDS);
+        // Kafka Streams may init a closed processor again (a revived task): start from the store, as a new one would
+        adopted = false;
+        forming.clear();
+        scoring.clear();
         ctx.schedule(TICK, PunctuationType.WALL_CLOCK_TIME, now -> {
             adoptStored();
             deliverFinished();
@@ -155,6 +161,11 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
             throw e;   // the registry out of reach: not this record's fault; tried again from the last commit
         } catch (RuntimeException e) {
             deadLetter(p, DeadLetterReason.INTERNAL, String.valueOf(e));
+            return;
+        }
+        if (id.getBytes(StandardCharsets.UTF_8).length > MAX_ID_BYTES) {
+            deadLetter(p, DeadLetterReason.TOO_LONG, "a question id of " + id.getBytes(StandardCharsets.UTF_8).length + " bytes, more than "
+                    + MAX_ID_BYTES + " (its prediction, keyed by it, must fit in one record)");
             return;
         }
         if (!id.equals(record.key())) {
@@ -303,7 +314,6 @@ final class ScoringProcessor extends ContextualProcessor<String, byte[], String,
                 p.getValue() == null ? null : bytes(p.getValue()), reason, message);
         String key = p.getKey() == null ? null : StandardCharsets.UTF_8.decode(p.getKey().duplicate()).toString();
         context().forward(new Record<>(key, (Object) d, context().currentSystemTimeMs()), ScorerTopology.DLQ_SINK);
-        ScorerMeters.deadLetter(reason);
     }
 
     private static byte[] bytes(ByteBuffer b) {

@@ -16,6 +16,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -97,10 +98,15 @@ public final class HttpEndpoint implements AutoCloseable {
             context.setAuthenticator(new BasicAuthenticator("laplace-lora") {
                 @Override
                 public boolean checkCredentials(String user, String password) {
-                    return settings.username().equals(user) && settings.password().equals(password);
+                    return MessageDigest.isEqual(utf8(settings.username()), utf8(user))
+                            & MessageDigest.isEqual(utf8(settings.password()), utf8(password));   // no early exit to time
                 }
             });
         }
+    }
+
+    private static byte[] utf8(String s) {
+        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** {@code /ready} answers 200 once every check added holds. */

@@ -22,6 +22,13 @@ public record HttpSettings(String bind, int port, String portOption, String user
         }
     }
 
+    /** Without the passwords. */
+    @Override
+    public String toString() {
+        return "HttpSettings[" + bind + ":" + port + " (" + portOption + ")" + (username == null ? "" : ", basic auth for " + username)
+                + (keystore == null ? "" : ", TLS from " + keystore) + "]";
+    }
+
     public static HttpSettings plain(String bind, int port, String portOption) {
         return new HttpSettings(bind, port, portOption, null, null, null, null);
     }

@@ -5,12 +5,15 @@ const NAMES = {laplace: "Laplace-LoRA", temperature: "temperature scaling", map:
 const COLORS = {laplace: "#1f6feb", temperature: "#d97706", map: "#7c8592"};
 const BANDS = ["rgba(31,111,235,0.05)", "rgba(26,127,55,0.07)", "rgba(154,103,0,0.07)", "rgba(130,80,223,0.07)"];
 
-const state = {
-  windows: new Map(),          // window key (first outcome) -> {t, version, open, missing, late, per method: record}
-  running: {}, latest: {},     // method -> the newest running / window record
-  segments: new Map(),         // segment -> {running: {method: record}, window: {method: record}}
-  drifts: [], refits: [], posteriors: [], caughtUp: false, events: 0,
-};
+let state = fresh();
+function fresh() {
+  return {
+    windows: new Map(),          // window key (first outcome) -> {t, version, open, missing, late, per method: record}
+    running: {}, latest: {},     // method -> the newest running / window record
+    segments: new Map(),         // segment -> {running: {method: record}, window: {method: record}}
+    drifts: [], refits: [], posteriors: [], predictions: 0, perVersion: {}, caughtUp: false, events: 0,
+  };
+}
 
 fetch("config.json").then(r => r.json()).then(c => {
   document.getElementById("connection").textContent = "Kafka " + c.bootstrapServers + " · schema registry " + c.schemaRegistry +
@@ -18,6 +21,8 @@ fetch("config.json").then(r => r.json()).then(c => {
 }).catch(() => { document.getElementById("connection").textContent = "cannot read config.json"; });
 
 const source = new EventSource("events");
+// every (re)connection replays the whole history: start from nothing each time, or markers and rows would double
+source.onopen = () => { state = fresh(); };
 source.onmessage = m => { take(JSON.parse(m.data)); state.events++; schedule(); };
 source.onerror = () => { document.getElementById("status").textContent = "disconnected; retrying…"; };
 
@@ -28,6 +33,12 @@ function take(e) {
     case "refit": state.refits.push(e); return;
     case "posterior": state.posteriors.push(e); return;
     case "caughtUp": state.caughtUp = true; return;
+    case "predictions":
+      for (const [v, n] of Object.entries(e.versions)) {
+        state.predictions += n;
+        state.perVersion[v] = (state.perVersion[v] || 0) + n;
+      }
+      return;
   }
 }
 
@@ -203,8 +214,9 @@ function drawMarkers() {
 function draw() {
   drawCharts(); drawReliability(); drawSegments(); drawRefits(); drawMarkers();
   const versions = state.posteriors.map(p => p.version);
-  document.getElementById("status").textContent = (state.caughtUp ? "live" : "reading history…") + " · " + state.windows.size +
-    " windows · " + state.drifts.length + " drift events · " + state.refits.length + " refits · posterior versions published: " +
-    (versions.length ? versions.join(", ") : "none yet");
+  const served = Object.entries(state.perVersion).map(([v, n]) => "v" + v + ": " + n).join(", ");
+  document.getElementById("status").textContent = (state.caughtUp ? "live" : "reading history…") + " · " + state.predictions +
+    " predictions" + (served ? " (" + served + ")" : "") + " · " + state.windows.size + " windows · " + state.drifts.length +
+    " drift events · " + state.refits.length + " refits · posterior versions published: " + (versions.length ? versions.join(", ") : "none yet");
   document.body.dataset.caughtUp = state.caughtUp;
 }

@@ -307,7 +307,7 @@ class ScorerTopologyTest {
                 send(h, q);
             }
             // 4 full batches, at most 2 out at a time: the stream thread never waits for one, so the last 2 wait in the
-            // store, and nothing is delivered before a punctuation
+            // store; what the scoring thread finished while questions came in may have been delivered already
             h.out().readValuesToList().forEach(p -> scored.add(p.getQuestionId()));
             h.driver().createOutputTopic("scorer-test-" + ScorerTopology.STORE + "-changelog",
                     Serdes.Long().deserializer(), PENDING.deserializer()).readRecordsToList()
@@ -319,8 +319,8 @@ class ScorerTopologyTest {
                         }
                     });
         }
-        assertThat(scored).isEmpty();
-        assertThat(store).hasSize(16);
+        assertThat(scored).hasSizeLessThanOrEqualTo(8).containsExactlyElementsOf(sent.subList(0, scored.size()));
+        assertThat(store).hasSize(16 - scored.size());
         try (Harness h = harness(second, batching)) {
             org.apache.kafka.streams.state.KeyValueStore<Long, PendingQuestion> restored = h.driver().getKeyValueStore(ScorerTopology.STORE);
             store.forEach(restored::put);

@@ -28,14 +28,16 @@ class HttpEndpointTest {
     @Test
     void metricsHealthAndReadiness() throws Exception {
         Telemetry.prometheus();
-        Counter.builder(Telemetry.PREFIX + "test.events").register(Telemetry.registry()).increment(3);
+        String name = "test.events" + System.nanoTime();   // the registry is the process's: a name of this run's own
+        Counter.builder(Telemetry.PREFIX + name).register(Telemetry.registry()).increment(3);
         AtomicBoolean ready = new AtomicBoolean(false);
         try (HttpEndpoint http = HttpEndpoint.start(HttpSettings.plain("127.0.0.1", 0, "--metrics-port"))) {
             http.readyWhen(ready::get);
             HttpResponse<String> metrics = get(http.url().resolve("/metrics"), null);
             assertThat(metrics.statusCode()).isEqualTo(200);
             assertThat(metrics.headers().firstValue("Content-Type").orElseThrow()).startsWith("text/plain; version=0.0.4");
-            assertThat(metrics.body()).contains("# TYPE laplace_lora_test_events_total counter", "laplace_lora_test_events_total 3.0");
+            String prometheusName = "laplace_lora_" + name.replace('.', '_') + "_total";
+            assertThat(metrics.body()).contains("# TYPE " + prometheusName + " counter", prometheusName + " 3.0");
             assertThat(get(http.url().resolve("/health"), null).statusCode()).isEqualTo(200);
             assertThat(get(http.url().resolve("/ready"), null).statusCode()).isEqualTo(503);
             ready.set(true);
@@ -88,6 +90,10 @@ class HttpEndpointTest {
             assertThat(get(http.url().resolve("/health"), wrong).statusCode()).isEqualTo(401);
             String right = "Basic " + Base64.getEncoder().encodeToString("ops:s3cret".getBytes(StandardCharsets.UTF_8));
             assertThat(get(http.url().resolve("/health"), right).statusCode()).isEqualTo(200);
+            assertThat(get(http.url().resolve("/ready"), null).statusCode()).isEqualTo(401);
+            http.mount("/page", x -> HttpEndpoint.respond(x, 200, "text/plain", "a page\n"));
+            assertThat(get(http.url().resolve("/page"), null).statusCode()).isEqualTo(401);
+            assertThat(get(http.url().resolve("/page"), right).body()).isEqualTo("a page\n");
             assertThat(get(http.url().resolve("/metrics"), right).statusCode()).isEqualTo(200);
         }
     }
