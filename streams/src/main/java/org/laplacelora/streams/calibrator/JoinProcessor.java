@@ -80,6 +80,9 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             return; // a duplicate prediction or question, or a question after its outcome: nothing more to do
         }
         if (in instanceof Question q) {
+            if (!q.getId().equals(id) || e.getQuestion() != null) {
+                return;   // keyed by another id, or a second question with this id: the scorer dead-letters both; the first counts
+            }
             e.setQuestion(q);
         } else if (in instanceof Prediction p) {
             if (e.getPrediction() == null) {

@@ -189,8 +189,12 @@ class CalibratorTopologyTest {
             h.predict("open1", 0, 0.9, 0.1);        // never labelled (within the test)
             h.predict("open2", 0, 0.4, 0.6);
             h.predict("gone", 0, 0.7, 0.3);
+            h.q().pipeInput("q0", topics.questions().serialize(Question.newBuilder().setId("elsewhere").setTask("winogrande")
+                    .setText("s _").setChoices(List.of("a", "b")).setProducedAt(Instant.now())
+                    .setAttributes(java.util.Map.of("segment", "hostile")).build()));   // keyed q0, id elsewhere: not q0's question
             for (int i = 0; i < 4; i++) {
                 h.question("q" + i, java.util.Map.of("segment", segments[i]));
+                h.question("q" + i, java.util.Map.of("segment", "hostile"));           // a second question with the id: the first counts
                 h.predict("q" + i, 0, p[i]);
                 h.label("q" + i, labels[i]);
                 if (i == 1) {
@@ -209,7 +213,7 @@ class CalibratorTopologyTest {
             // the bound is 3: web, app, then everything else pooled
             CalibrationMetrics other = value(records, "laplace|segment|(other)");
             assertThat(other.getN()).isEqualTo(1);
-            assertThat(records).extracting(kv -> kv.key).noneMatch(k -> k.contains("batch"));
+            assertThat(records).extracting(kv -> kv.key).noneMatch(k -> k.contains("batch") || k.contains("hostile"));
 
             CalibrationMetrics window = value(records, "laplace|window|0");
             assertThat(window.getSegment()).isNull();
