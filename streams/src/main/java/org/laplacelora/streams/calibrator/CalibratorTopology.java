@@ -76,6 +76,11 @@ public final class CalibratorTopology {
         return b.build();
     }
 
+    /** Each of {@link #METHODS}' top-1 confidence of a prediction, in that order. */
+    static List<Double> confidences(Prediction p) {
+        return METHODS.stream().map(m -> java.util.Arrays.stream(probabilities(p, m)).max().orElse(Double.NaN)).toList();
+    }
+
     /** A prediction's probabilities under one of {@link #METHODS}. */
     public static double[] probabilities(Prediction p, Method method) {
         List<Double> v = switch (method) {

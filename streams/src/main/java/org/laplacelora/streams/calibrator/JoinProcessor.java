@@ -3,7 +3,6 @@ package org.laplacelora.streams.calibrator;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
@@ -143,12 +142,8 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
 
     /** What the metrics task reads of a prediction while its label is awaited, and when it is given up on. */
     private static PredictionSignal signal(Prediction p) {
-        List<Double> confidences = new ArrayList<>();
-        for (var m : CalibratorTopology.METHODS) {
-            confidences.add(Arrays.stream(CalibratorTopology.probabilities(p, m)).max().orElse(Double.NaN));
-        }
         return PredictionSignal.newBuilder().setPosteriorVersion(p.getPosteriorVersion()).setEntropy(p.getEntropy())
-                .setEpistemic(p.getEpistemic()).setConfidences(confidences).build();
+                .setEpistemic(p.getEpistemic()).setConfidences(CalibratorTopology.confidences(p)).build();
     }
 
     /** A label the join cannot use, to labels-dlq (its bytes encoded again: the join keeps the decoded label). */

@@ -2,7 +2,6 @@ package org.laplacelora.streams.calibrator;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -71,7 +70,7 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
             }
             case LABEL_LATE -> state.setLabelsLate(state.getLabelsLate() + 1);
             case OUTCOME -> {
-                awaited(state, confidences(ev.getOutcome().getPrediction()), -1);
+                awaited(state, CalibratorTopology.confidences(ev.getOutcome().getPrediction()), -1);
                 outcome(state, ev.getOutcome());
             }
             case PREDICTION -> {
@@ -90,13 +89,6 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                 .setSegments(new HashMap<>()).setLabelFree(DriftDetectors.initialLabelFree()).build();
     }
 
-    private static List<Double> confidences(Prediction p) {
-        List<Double> out = new ArrayList<>();
-        for (Method m : CalibratorTopology.METHODS) {
-            out.add(Arrays.stream(CalibratorTopology.probabilities(p, m)).max().orElse(Double.NaN));
-        }
-        return out;
-    }
 
     /**
      * Counts a prediction into (+1) or out of (−1) those awaiting their label. Events from before the calibrator

@@ -22,6 +22,7 @@ import org.laplacelora.schemas.avro.DriftEvent;
 import org.laplacelora.schemas.avro.PosteriorManifest;
 import org.laplacelora.schemas.avro.Prediction;
 import org.laplacelora.schemas.avro.RefitReport;
+import org.laplacelora.streams.kafka.Backoff;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topics;
 import org.slf4j.Logger;
@@ -74,7 +75,7 @@ final class DashboardFeed implements Runnable {
             while (running.get()) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     for (int attempt = 0; running.get() && !handled(r); attempt++) {
-                        Thread.sleep(Math.min(30_000, 1000L << Math.min(attempt, 5)));   // the registry out of reach: wait, then the same record
+                        Thread.sleep(Backoff.millis(attempt));   // the registry out of reach: wait, then the same record
                     }
                 }
                 flushPredictions();

@@ -33,14 +33,13 @@ public final class StreamsRunner implements AutoCloseable {
     static final int REPEATS = 3;
 
     private volatile Throwable failure;
-    /** Passing failures in a row (registry or broker out of reach): each waits longer before the next thread, up to {@link #MAX_BACKOFF}. */
+    /** Passing failures in a row (registry or broker out of reach): each waits longer before the next thread, up to {@link Backoff#MAX}. */
     private final AtomicInteger transientFailures = new AtomicInteger();
     /** Passing failures in a row after which it is not passing: about half an hour of waiting at the longest backoff. */
     static final int MAX_PASSING = 60;
     /** A passing failure this long after the previous one starts a new count. */
     static final Duration QUIET = Duration.ofMinutes(5);
     private volatile long lastTransientAt = System.nanoTime() - Duration.ofDays(1).toNanos();
-    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private AutoCloseable meters = () -> {};
     private String lastFailure;
     private int sameFailures;
@@ -115,7 +114,7 @@ public final class StreamsRunner implements AutoCloseable {
                     LOG.error("{}: {}; stopping", name, failure.getMessage(), e);
                     return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
                 }
-                long waitMs = Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(inARow - 1, 5));
+                long waitMs = Backoff.millis(inARow - 1);
                 LOG.warn("{}: {} (a passing failure: {} in a row); a new stream thread in {} s, from the last commit", name, t.getMessage(),
                         inARow, waitMs / 1000.0);
                 try {

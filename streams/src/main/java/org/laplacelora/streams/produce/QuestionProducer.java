@@ -21,6 +21,7 @@ import org.laplacelora.model.tasks.TaskQuestion;
 import org.laplacelora.schemas.avro.Label;
 import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.serde.SchemaRegistryUnavailableException;
+import org.laplacelora.streams.kafka.Backoff;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.kafka.Topic;
 import org.laplacelora.streams.kafka.DeadLetterReason;
@@ -102,7 +103,7 @@ public final class QuestionProducer implements AutoCloseable {
                 if (System.nanoTime() > deadline) {
                     throw e;
                 }
-                long waitMs = Math.min(30_000, 1000L << Math.min(attempt, 5));
+                long waitMs = Backoff.millis(attempt);
                 LOG.warn("{}; trying again in {} s", e.getMessage(), waitMs / 1000);
                 try {
                     Thread.sleep(waitMs);

@@ -92,4 +92,22 @@ final class KafkaCluster implements AutoCloseable {
     public void close() throws Exception {
         kit.close();
     }
+
+    /** read_committed from the beginning until {@code n} distinct keys came, then all of it once more: late duplicates too. */
+    static List<ConsumerRecord<String, byte[]>> readAllOnce(String bootstrap, String topic, int n, Duration timeout) {
+        readCommitted(bootstrap, topic, timeout, r -> r.stream().map(ConsumerRecord::key).distinct().count() >= n);
+        return readCommitted(bootstrap, topic, Duration.ofSeconds(5), r -> false);
+    }
+
+    static java.util.Set<String> keys(List<ConsumerRecord<String, byte[]>> records) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        records.forEach(r -> ids.add(r.key()));
+        return ids;
+    }
+
+    /** The keys seen more than once, once for each repeat. */
+    static List<String> duplicates(List<ConsumerRecord<String, byte[]>> records) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        return records.stream().map(ConsumerRecord::key).filter(k -> !ids.add(k)).toList();
+    }
 }

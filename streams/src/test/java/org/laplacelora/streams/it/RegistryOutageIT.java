@@ -8,10 +8,8 @@ import ch.qos.logback.core.read.ListAppender;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -93,12 +91,12 @@ class RegistryOutageIT {
                 try (ScorerApp second = scorerStarting.get(3, TimeUnit.MINUTES);
                      CalibratorApp calibrating = calibratorStarting.get(3, TimeUnit.MINUTES)) {
                     int all = 2 * fixture.size();
-                    List<ConsumerRecord<String, byte[]>> predictions = readAll(cluster, "predictions", all);
-                    List<ConsumerRecord<String, byte[]>> outcomes = readAll(cluster, "labelled-outcomes", all);
-                    assertThat(duplicates(predictions)).isEmpty();
-                    assertThat(keys(predictions)).hasSize(all);
-                    assertThat(duplicates(outcomes)).isEmpty();
-                    assertThat(keys(outcomes)).hasSize(all);
+                    List<ConsumerRecord<String, byte[]>> predictions = KafkaCluster.readAllOnce(cluster.bootstrap(), "predictions", all, Duration.ofSeconds(180));
+                    List<ConsumerRecord<String, byte[]>> outcomes = KafkaCluster.readAllOnce(cluster.bootstrap(), "labelled-outcomes", all, Duration.ofSeconds(180));
+                    assertThat(KafkaCluster.duplicates(predictions)).isEmpty();
+                    assertThat(KafkaCluster.keys(predictions)).hasSize(all);
+                    assertThat(KafkaCluster.duplicates(outcomes)).isEmpty();
+                    assertThat(KafkaCluster.keys(outcomes)).hasSize(all);
                     assertThat(KafkaCluster.readCommitted(cluster.bootstrap(), "questions-dlq", Duration.ofSeconds(3), r -> false))
                             .as("nothing dead-lettered for the outage").isEmpty();
                     assertThat(KafkaCluster.readCommitted(cluster.bootstrap(), "labels-dlq", Duration.ofSeconds(3), r -> false)).isEmpty();
@@ -122,19 +120,6 @@ class RegistryOutageIT {
         }
     }
 
-    private static List<ConsumerRecord<String, byte[]>> readAll(KafkaCluster cluster, String topic, int n) {
-        KafkaCluster.readCommitted(cluster.bootstrap(), topic, Duration.ofSeconds(180), r -> r.stream().map(ConsumerRecord::key).distinct().count() >= n);
-        return KafkaCluster.readCommitted(cluster.bootstrap(), topic, Duration.ofSeconds(5), r -> false);
-    }
 
-    private static Set<String> keys(List<ConsumerRecord<String, byte[]>> records) {
-        Set<String> ids = new HashSet<>();
-        records.forEach(r -> ids.add(r.key()));
-        return ids;
-    }
 
-    private static List<String> duplicates(List<ConsumerRecord<String, byte[]>> records) {
-        Set<String> ids = new HashSet<>();
-        return records.stream().map(ConsumerRecord::key).filter(k -> !ids.add(k)).toList();
-    }
 }

@@ -95,13 +95,12 @@ class SeparateProcessesIT {
                 }
                 producing.join(Duration.ofSeconds(180).toMillis());
 
-                List<ConsumerRecord<String, byte[]>> predictions = readCommitted(bootstrap, "predictions", distinct(QUESTIONS), Duration.ofSeconds(180));
-                assertThat(duplicates(predictions)).as("predicted twice").isEmpty();
-                assertThat(keys(predictions)).as("every question predicted").hasSize(QUESTIONS);
-                List<ConsumerRecord<String, byte[]>> outcomes = readCommitted(bootstrap, "labelled-outcomes", distinct(QUESTIONS),
-                        Duration.ofSeconds(180));
-                assertThat(duplicates(outcomes)).as("joined twice").isEmpty();
-                assertThat(keys(outcomes)).hasSize(QUESTIONS);
+                List<ConsumerRecord<String, byte[]>> predictions = KafkaCluster.readAllOnce(bootstrap, "predictions", QUESTIONS, Duration.ofSeconds(180));
+                assertThat(KafkaCluster.duplicates(predictions)).as("predicted twice").isEmpty();
+                assertThat(KafkaCluster.keys(predictions)).as("every question predicted").hasSize(QUESTIONS);
+                List<ConsumerRecord<String, byte[]>> outcomes = KafkaCluster.readAllOnce(bootstrap, "labelled-outcomes", QUESTIONS, Duration.ofSeconds(180));
+                assertThat(KafkaCluster.duplicates(outcomes)).as("joined twice").isEmpty();
+                assertThat(KafkaCluster.keys(outcomes)).hasSize(QUESTIONS);
 
                 Topics topics = KafkaSettings.of(bootstrap, registry, null, (short) 1).topics();
                 CalibrationMetrics running = lastRunning(bootstrap, topics);
@@ -176,20 +175,11 @@ class SeparateProcessesIT {
 
     private static void awaitPredictions(String bootstrap, int n, ChildJvm[] scorers) throws InterruptedException {
         List<ConsumerRecord<String, byte[]>> seen = KafkaCluster.readCommitted(bootstrap, "predictions", Duration.ofSeconds(180), distinct(n));
-        assertThat(keys(seen).size()).as("predictions before a kill; the scorers said:%n%s%n%s", scorers[0].output(), scorers[1].output())
+        assertThat(KafkaCluster.keys(seen).size()).as("predictions before a kill; the scorers said:%n%s%n%s", scorers[0].output(), scorers[1].output())
                 .isGreaterThanOrEqualTo(n);
     }
 
-    private static Set<String> keys(List<ConsumerRecord<String, byte[]>> records) {
-        Set<String> ids = new HashSet<>();
-        records.forEach(r -> ids.add(r.key()));
-        return ids;
-    }
 
-    private static List<String> duplicates(List<ConsumerRecord<String, byte[]>> records) {
-        Set<String> ids = new HashSet<>();
-        return records.stream().map(ConsumerRecord::key).filter(k -> !ids.add(k)).toList();
-    }
 
     private static String after(String line) {
         return line.substring(line.indexOf(' ') + 1).trim();
@@ -199,12 +189,6 @@ class SeparateProcessesIT {
         return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
     }
 
-    /** read_committed from the beginning until {@code done}, then all of it once more: late duplicates too. */
-    private static List<ConsumerRecord<String, byte[]>> readCommitted(String bootstrap, String topic,
-                                                                      Predicate<List<ConsumerRecord<String, byte[]>>> done, Duration timeout) {
-        KafkaCluster.readCommitted(bootstrap, topic, timeout, done);
-        return KafkaCluster.readCommitted(bootstrap, topic, Duration.ofSeconds(5), r -> false);
-    }
 
     private static Predicate<List<ConsumerRecord<String, byte[]>>> distinct(int n) {
         return r -> r.stream().map(ConsumerRecord::key).distinct().count() >= n;
