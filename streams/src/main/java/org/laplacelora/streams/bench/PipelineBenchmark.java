@@ -115,13 +115,14 @@ public final class PipelineBenchmark {
         }
     }
 
-    private static List<byte[]> readCommitted(KafkaSettings kafka, String topic, int n, Duration timeout) {
+    /** The first n records of a topic, read_committed, or what came within the timeout. */
+    static List<byte[]> readCommitted(KafkaSettings kafka, String topic, int n, Duration timeout) {
         List<byte[]> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = kafka.readCommittedConsumer("bench-" + topic + "-" + System.nanoTime())) {
             c.subscribe(List.of(topic));
             long end = System.nanoTime() + timeout.toNanos();
             while (out.size() < n && System.nanoTime() < end) {
-                c.poll(Duration.ofMillis(20)).forEach(r -> out.add(r.value()));
+                c.poll(Duration.ofMillis(50)).forEach(r -> out.add(r.value()));
             }
         }
         return out;

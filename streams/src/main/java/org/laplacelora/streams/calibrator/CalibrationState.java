@@ -17,27 +17,42 @@ final class CalibrationState {
                 .setMap(CalibrationSums.newBuilder(none).build()).build();
     }
 
-    static Calibration of(MethodSums s, Method m) {
-        CalibrationSums c = switch (m) {
+    private static CalibrationSums get(MethodSums s, Method m) {
+        return switch (m) {
             case LAPLACE -> s.getLaplace();
             case TEMPERATURE -> s.getTemperature();
             case MAP -> s.getMap();
             case LLLA -> throw new IllegalArgumentException("the calibrator does not see last-layer Laplace");
         };
+    }
+
+    static Calibration of(MethodSums s, Method m) {
+        CalibrationSums c = get(s, m);
         return Calibration.of(new Calibration.Sums(c.getN(), c.getCorrect(), c.getNllSum(), c.getBrierSum(), c.getConfidenceSum(),
                 c.getBinCount().stream().mapToLong(Long::longValue).toArray(), c.getBinCorrect().stream().mapToLong(Long::longValue).toArray(),
                 c.getBinConfidence().stream().mapToDouble(Double::doubleValue).toArray()));
     }
 
-    /** Adds one outcome of method m to s. */
-    static void add(MethodSums s, Method m, double[] probabilities, int label) {
-        CalibrationSums updated = sums(of(s, m).add(probabilities, label));
-        switch (m) {
-            case LAPLACE -> s.setLaplace(updated);
-            case TEMPERATURE -> s.setTemperature(updated);
-            case MAP -> s.setMap(updated);
-            case LLLA -> throw new IllegalArgumentException("the calibrator does not see last-layer Laplace");
+    /** Adds one outcome (its own sums, {@link #one}) of method m to s, in place. */
+    static void add(MethodSums s, Method m, Calibration.Sums one) {
+        CalibrationSums c = get(s, m);
+        c.setN(c.getN() + one.n());
+        c.setCorrect(c.getCorrect() + one.correct());
+        c.setNllSum(c.getNllSum() + one.nllSum());
+        c.setBrierSum(c.getBrierSum() + one.brierSum());
+        c.setConfidenceSum(c.getConfidenceSum() + one.confidenceSum());
+        for (int b = 0; b < Calibration.BINS; b++) {
+            if (one.binCount()[b] != 0) {
+                c.getBinCount().set(b, c.getBinCount().get(b) + one.binCount()[b]);
+                c.getBinCorrect().set(b, c.getBinCorrect().get(b) + one.binCorrect()[b]);
+                c.getBinConfidence().set(b, c.getBinConfidence().get(b) + one.binConfidence()[b]);
+            }
         }
+    }
+
+    /** One outcome's contribution to the sums: computed once, added to every scope it counts in. */
+    static Calibration.Sums one(double[] probabilities, int label) {
+        return new Calibration().add(probabilities, label).sums();
     }
 
     private static CalibrationSums sums(Calibration c) {

@@ -15,8 +15,14 @@ public final class CalibratorApp implements AutoCloseable {
 
     public static CalibratorApp start(KafkaSettings kafka, CalibratorSettings settings, String applicationId, Path stateDir)
             throws InterruptedException {
+        return start(kafka, settings, applicationId, stateDir, Map.of());
+    }
+
+    /** @param overrides Streams settings (stream threads, for one) */
+    public static CalibratorApp start(KafkaSettings kafka, CalibratorSettings settings, String applicationId, Path stateDir,
+                                      Map<String, Object> overrides) throws InterruptedException {
         StreamsRunner streams = StreamsRunner.start(CalibratorTopology.build(kafka.topics(), settings), kafka, applicationId, stateDir,
-                settings.commitInterval(), Map.of());
+                settings.commitInterval(), overrides);
         streams.bindMeters("calibrator");
         return new CalibratorApp(streams);
     }

@@ -1,9 +1,11 @@
 package org.laplacelora.streams.calibrator;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
@@ -26,12 +28,15 @@ import org.laplacelora.streams.kafka.Topics;
 import org.slf4j.event.Level;
 
 /**
- * questions + predictions + labels → (join by id) → one partition → calibration-metrics, drift-events,
- * labelled-outcomes. Records that cannot be decoded are logged and skipped (they cannot be joined).
+ * questions + predictions + labels → (join by id, one task per partition) → one partition (the merging step)
+ * → calibration-metrics, drift-events, labelled-outcomes. Records that cannot be decoded are logged and
+ * skipped (they cannot be joined); labels the join cannot use go to labels-dlq.
  */
 public final class CalibratorTopology {
     public static final String JOIN_STORE = "calibrator-join";
+    public static final String DEADLINE_STORE = "calibrator-join-deadlines";
     public static final String STATE_STORE = "calibrator-state";
+    public static final String JOURNAL_STORE = "calibrator-journal";
     /** The methods the calibrator compares side by side: what every prediction carries. */
     public static final List<Method> METHODS = List.of(Method.LAPLACE, Method.TEMPERATURE, Method.MAP);
 
@@ -39,9 +44,16 @@ public final class CalibratorTopology {
 
     public static Topology build(Topics topics, CalibratorSettings settings) {
         StreamsBuilder b = new StreamsBuilder();
-        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOIN_STORE), Serdes.String(), StateSerde.of(JoinEntry.class)));
+        // Cached: a question's question, prediction and label usually come within one commit interval, and then
+        // only the last of their entries reaches RocksDB and the changelog.
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOIN_STORE), Serdes.String(), StateSerde.of(JoinEntry.class))
+                .withCachingEnabled());
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEADLINE_STORE), Serdes.String(), Serdes.String())
+                .withCachingEnabled());
         b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE), Serdes.String(),
                 StateSerde.of(CalibratorState.class)));
+        b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(JOURNAL_STORE), Serdes.String(), Serdes.ByteArray())
+                .withCachingEnabled());
         // An undecodable question is the scorer's to report (it dead-letters it); here it only cannot be joined.
         KStream<String, SpecificRecord> questions = topics.questions().streamDecoded(b, Level.DEBUG).mapValues(v -> v);
         KStream<String, SpecificRecord> predictions = topics.predictions().streamDecoded(b, Level.WARN).mapValues(v -> v);
@@ -52,16 +64,18 @@ public final class CalibratorTopology {
                 .defaultBranch(Branched.as("valid"));
         Map<String, KStream<String, Object>> joined = questions.merge(predictions)
                 .merge(labels.get("calibrator-labels-valid").mapValues(v -> (SpecificRecord) v))
-                .process(() -> new JoinProcessor(settings.horizon(), topics.labels()), Named.as("calibrator-join"), JOIN_STORE)
+                .process(() -> new JoinProcessor(settings.horizon(), topics.labels()), Named.as("calibrator-join"), JOIN_STORE, DEADLINE_STORE)
                 .split(Named.as("calibrator-joined-"))
                 .branch((k, v) -> v instanceof DeadLetter, Branched.as("rejected"))
                 .defaultBranch(Branched.as("events"));
         labels.get("calibrator-labels-rejected").merge(joined.get("calibrator-joined-rejected")).mapValues(v -> (DeadLetter) v)
                 .to(topics.labelsDlq().name(), topics.labelsDlq().produced());
-        Map<String, KStream<String, Object>> out = joined.get("calibrator-joined-events").mapValues(v -> (CalibratorEvent) v)
-                .repartition(Repartitioned.<String, CalibratorEvent>with(Serdes.String(), StateSerde.of(CalibratorEvent.class))
+        // As bytes, which the merging step journals as they came (the same encoding as StateSerde.of(CalibratorEvent)).
+        Serializer<CalibratorEvent> events = StateSerde.of(CalibratorEvent.class).serializer();
+        Map<String, KStream<String, Object>> out = joined.get("calibrator-joined-events").mapValues(v -> events.serialize(null, (CalibratorEvent) v))
+                .repartition(Repartitioned.<String, byte[]>with(Serdes.String(), Serdes.ByteArray())
                         .withName("calibrator-events").withNumberOfPartitions(1))
-                .process(() -> new MetricsProcessor(settings), Named.as("calibrator-metrics"), STATE_STORE)
+                .process(() -> new MetricsProcessor(settings), Named.as("calibrator-metrics"), STATE_STORE, JOURNAL_STORE)
                 .split(Named.as("calibrator-out-"))
                 .branch((k, v) -> v instanceof CalibrationMetrics, Branched.as("metrics"))
                 .branch((k, v) -> v instanceof DriftEvent, Branched.as("drift"))
@@ -76,9 +90,17 @@ public final class CalibratorTopology {
         return b.build();
     }
 
-    /** Each of {@link #METHODS}' top-1 confidence of a prediction, in that order. */
+    /** Each of {@link #METHODS}' top-1 confidence of a prediction, in that order (a loop: it runs twice per outcome). */
     static List<Double> confidences(Prediction p) {
-        return METHODS.stream().map(m -> java.util.Arrays.stream(probabilities(p, m)).max().orElse(Double.NaN)).toList();
+        List<Double> out = new ArrayList<>(METHODS.size());
+        for (Method m : METHODS) {
+            double max = Double.NaN;
+            for (double x : probabilities(p, m)) {
+                max = Double.isNaN(max) ? x : Math.max(max, x);
+            }
+            out.add(max);
+        }
+        return out;
     }
 
     /** A prediction's probabilities under one of {@link #METHODS}. */

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,14 +20,18 @@ import org.laplacelora.schemas.avro.Question;
 import org.laplacelora.schemas.state.JoinEntry;
 import org.laplacelora.streams.kafka.DeadLetterReason;
 import org.laplacelora.streams.kafka.DeadLetters;
+import org.laplacelora.streams.kafka.OrderedKeys;
 import org.laplacelora.streams.kafka.Topic;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Joins questions, predictions and labels by question id in whatever order they arrive. A prediction that
- * meets its label becomes an outcome; one whose label has not come within the horizon is reported missing,
- * and a label that comes after that is reported late — counted downstream, never silently dropped.
+ * Joins questions, predictions and labels by question id in whatever order they arrive, one task per input
+ * partition. A prediction that meets its label becomes an outcome; one whose label has not come within the
+ * horizon is reported missing, and a label that comes after that is reported late — counted downstream, never
+ * silently dropped. The horizon is stream time (the records' own timestamps), so a replay or a restart gives
+ * the same missing and late counts; each id's deadline sits in a second store keyed by time, so expiry reads
+ * only what is due and the cost per record does not grow with the number of open questions.
  */
 final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, String, Object> {
     /** Every event goes to the single metrics task under this key. */
@@ -37,6 +40,10 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
     private final Duration horizon;
     private final Topic<String, Label> labels;
     private KeyValueStore<String, JoinEntry> store;
+    /** "first seen (19 digits)|id" → "": the ids by the time their horizon started, oldest first. */
+    private KeyValueStore<String, String> deadlines;
+    /** Stream time at which the oldest id's horizon passes (Long.MAX_VALUE when none is open; MIN_VALUE: not read yet). */
+    private long nextDue;
 
     JoinProcessor(Duration horizon, Topic<String, Label> labels) {
         this.horizon = horizon;
@@ -47,8 +54,32 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
     public void init(ProcessorContext<String, Object> ctx) {
         super.init(ctx);
         this.store = ctx.getStateStore(CalibratorTopology.JOIN_STORE);
-        long tick = Math.max(10, Math.min(1000, horizon.toMillis() / 10));
-        ctx.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::expire);
+        this.deadlines = ctx.getStateStore(CalibratorTopology.DEADLINE_STORE);
+        this.nextDue = Long.MIN_VALUE;     // the first record expires what is due and reads the next deadline
+    }
+
+    /**
+     * A join store written before the deadline index existed has entries and no deadlines: they are indexed once, on
+     * the first record (one scan), so that they expire like the rest. With an index there is nothing to do (one seek).
+     */
+    private void indexOlderEntries() {
+        try (KeyValueIterator<String, String> indexed = deadlines.all()) {
+            if (indexed.hasNext()) {
+                return;
+            }
+        }
+        List<KeyValue<String, JoinEntry>> entries = new ArrayList<>();
+        try (KeyValueIterator<String, JoinEntry> it = store.all()) {
+            it.forEachRemaining(entries::add);
+        }
+        entries.forEach(kv -> deadlines.put(deadline(kv.value.getFirstSeen(), kv.key), ""));
+    }
+
+    /** When the oldest open id's horizon passes, read off the index (one seek). */
+    private long oldestDeadline() {
+        try (KeyValueIterator<String, String> it = deadlines.all()) {
+            return it.hasNext() ? OrderedKeys.parse(it.next().key) + horizon.toMillis() : Long.MAX_VALUE;
+        }
     }
 
     @Override
@@ -57,10 +88,18 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
         if (id == null) {
             return;
         }
-        long now = context().currentSystemTimeMs();
+        // Stream time only moves with records: what the record that moved it past a deadline finds is expired first.
+        long now = context().currentStreamTimeMs();
+        if (nextDue == Long.MIN_VALUE) {
+            indexOlderEntries();
+        }
+        if (now >= nextDue) {
+            expire(now);
+        }
         JoinEntry e = store.get(id);
         if (e == null) {
             e = entry(now, false, false);
+            open(id, now);
         }
         SpecificRecord in = r.value();
         if (e.getExpired()) {
@@ -105,7 +144,7 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
                     .setPrediction(e.getPrediction())
                     .setLabel(e.getLabel().getLabel())
                     .setSequence(-1)   // assigned in arrival order by the metrics task
-                    .setJoinedAt(Instant.ofEpochMilli(now))
+                    .setJoinedAt(Instant.ofEpochMilli(context().currentSystemTimeMs()))
                     .build();
             forward(id, EventKind.OUTCOME, outcome, null, now);
             e = entry(e.getFirstSeen(), true, false);
@@ -117,27 +156,43 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
         return JoinEntry.newBuilder().setFirstSeen(firstSeen).setJoined(joined).setExpired(expired).build();
     }
 
+    private void open(String id, long firstSeen) {
+        deadlines.put(deadline(firstSeen, id), "");
+        nextDue = Math.min(nextDue, firstSeen + horizon.toMillis());
+    }
+
+    private static String deadline(long firstSeen, String id) {
+        return OrderedKeys.of(firstSeen) + "|" + id;
+    }
+
+    /** Every id whose horizon has passed in stream time: reported, kept one more horizon once expired, then dropped. */
     private void expire(long now) {
-        List<KeyValue<String, JoinEntry>> all = new ArrayList<>();
-        try (KeyValueIterator<String, JoinEntry> it = store.all()) {
-            it.forEachRemaining(all::add);
+        long cutoff = now - horizon.toMillis();
+        List<String> due = new ArrayList<>();
+        // Keys are "time|id" with a 19-digit time: every key of a time up to the cutoff sorts below the bare next time.
+        try (KeyValueIterator<String, String> it = deadlines.range(deadline(0, ""), OrderedKeys.of(cutoff + 1))) {
+            it.forEachRemaining(kv -> due.add(kv.key));
         }
-        for (KeyValue<String, JoinEntry> kv : all) {
-            JoinEntry e = kv.value;
-            if (now - e.getFirstSeen() < horizon.toMillis()) {
-                continue;
+        for (String key : due) {
+            deadlines.delete(key);
+            String id = key.substring(20);
+            JoinEntry e = store.get(id);
+            if (e == null || e.getFirstSeen() != OrderedKeys.parse(key)) {
+                continue;                      // already gone, or a newer entry under the same id with its own deadline
             }
             if (e.getPrediction() == null && e.getLabel() != null && !e.getExpired()) {
-                reject(kv.key, e.getLabel(), e.getLabelPartition(), e.getLabelOffset(), DeadLetterReason.NO_PREDICTION, "no prediction of "
-                        + "question " + kv.key + " within the label horizon (" + horizon.toSeconds() + " s)", now);
-                store.delete(kv.key);
+                reject(id, e.getLabel(), e.getLabelPartition(), e.getLabelOffset(), DeadLetterReason.NO_PREDICTION, "no prediction of "
+                        + "question " + id + " within the label horizon (" + horizon.toSeconds() + " s)", now);
+                store.delete(id);
             } else if (e.getJoined() || e.getExpired() || e.getPrediction() == null) {
-                store.delete(kv.key);          // done, or never predicted (dead-lettered, or scored elsewhere)
+                store.delete(id);          // done, or never predicted (dead-lettered, or scored elsewhere)
             } else {
-                forward(kv.key, EventKind.LABEL_MISSING, null, signal(e.getPrediction()), now);
-                store.put(kv.key, entry(now, e.getJoined(), true));
+                forward(id, EventKind.LABEL_MISSING, null, signal(e.getPrediction()), now);
+                store.put(id, entry(now, e.getJoined(), true));
+                open(id, now);
             }
         }
+        nextDue = oldestDeadline();
     }
 
     /** What the metrics task reads of a prediction while its label is awaited, and when it is given up on. */
@@ -154,7 +209,7 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
 
     private void forward(String id, EventKind kind, LabelledOutcome outcome, PredictionSignal signal, long now) {
         CalibratorEvent ev = CalibratorEvent.newBuilder().setKind(kind.id()).setQuestionId(id).setOutcome(outcome).setSignal(signal)
-                .setAt(Instant.ofEpochMilli(now)).build();
+                .setAt(Instant.ofEpochMilli(context().currentSystemTimeMs())).build();
         context().forward(new Record<>(ALL, ev, now));
     }
 }

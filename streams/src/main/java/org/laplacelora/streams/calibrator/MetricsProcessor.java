@@ -7,9 +7,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.predictive.Method;
@@ -26,21 +30,35 @@ import org.laplacelora.schemas.state.OpenPredictions;
 import org.laplacelora.schemas.state.SegmentState;
 import org.laplacelora.schemas.state.VersionState;
 import org.laplacelora.schemas.state.WindowState;
+import org.laplacelora.streams.kafka.OrderedKeys;
+import org.laplacelora.streams.kafka.StateSerde;
 
 /**
- * One task (all outcomes come through a single partition) that numbers the labelled outcomes, keeps
- * running, per-posterior-version and tumbling-window calibration of the three methods side by side, and
- * watches for drift. All of it is one record in a changelogged store, so it survives restarts.
+ * The merging step: one task (the join's events of every partition come through a single partition, in one
+ * order) that numbers the labelled outcomes, keeps running, per-posterior-version and tumbling-window
+ * calibration of the three methods side by side, and watches for drift. The state is one record in a
+ * changelogged store, written once per commit interval rather than per event (it is kilobytes); every event
+ * since is kept in a journal store as the bytes that came, in the same transactions as the outputs, and a
+ * restarted task replays the journal onto the last state record, so nothing is counted twice or lost.
  */
-final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent, String, Object> {
+final class MetricsProcessor extends ContextualProcessor<String, byte[], String, Object> {
     private static final String KEY = "state";
     static final String OTHER_SEGMENT = "(other)";
+    /** The state is written at least this often, in events, so that a restart replays little. */
+    private static final int MAX_JOURNAL = 10_000;
 
     private final CalibratorSettings s;
     private final DriftDetectors detectors;
+    private final Deserializer<CalibratorEvent> events = StateSerde.of(CalibratorEvent.class).deserializer();
     private KeyValueStore<String, CalibratorState> store;
-    /** The store's one record, decoded once per task start (every event updates it and writes it back). */
+    private KeyValueStore<String, byte[]> journal;
+    /** The store's record with every journalled event applied. */
     private CalibratorState state;
+    /** Journal keys [journalFirst, journalNext) hold the events since the state record was written. */
+    private long journalFirst;
+    private long journalNext;
+    /** While the journal is replayed onto the state: nothing is forwarded (it went out when the events came). */
+    private boolean replaying;
 
     MetricsProcessor(CalibratorSettings settings) {
         this.s = settings;
@@ -51,13 +69,59 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     public void init(ProcessorContext<String, Object> ctx) {
         super.init(ctx);
         this.store = ctx.getStateStore(CalibratorTopology.STATE_STORE);
+        this.journal = ctx.getStateStore(CalibratorTopology.JOURNAL_STORE);
+        this.state = null;     // a revived task (after an aborted transaction) starts over from its stores, not from memory
+        ctx.schedule(s.commitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> writeState());
+    }
+
+    /** The state record with the journal replayed onto it: read on the first event after the task starts. */
+    private void load() {
         CalibratorState stored = store.get(KEY);
         this.state = stored == null ? initial() : stored;
+        replaying = true;
+        journalFirst = -1;
+        journalNext = 0;
+        try (KeyValueIterator<String, byte[]> it = journal.all()) {
+            while (it.hasNext()) {
+                KeyValue<String, byte[]> kv = it.next();
+                long n = OrderedKeys.parse(kv.key);
+                journalFirst = journalFirst < 0 ? n : journalFirst;
+                journalNext = n + 1;
+                apply(events.deserialize(null, kv.value));
+            }
+        }
+        journalFirst = journalFirst < 0 ? 0 : journalFirst;
+        replaying = false;
     }
 
     @Override
-    public void process(Record<String, CalibratorEvent> r) {
-        CalibratorEvent ev = r.value();
+    public void process(Record<String, byte[]> r) {
+        if (r.value() == null) {
+            return;
+        }
+        if (state == null) {
+            load();
+        }
+        journal.put(OrderedKeys.of(journalNext++), r.value());
+        apply(events.deserialize(null, r.value()));
+        if (journalNext - journalFirst >= MAX_JOURNAL) {
+            writeState();
+        }
+    }
+
+    /** The state record as it now is, and the journal it replaces dropped, in the open transaction. */
+    private void writeState() {
+        if (state == null || journalNext == journalFirst) {
+            return;
+        }
+        store.put(KEY, state);
+        for (long n = journalFirst; n < journalNext; n++) {
+            journal.delete(OrderedKeys.of(n));
+        }
+        journalFirst = journalNext;
+    }
+
+    private void apply(CalibratorEvent ev) {
         EventKind kind = EventKind.parse(ev.getKind());
         if (kind == null) {
             return;
@@ -79,7 +143,6 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
                         .forEach(f -> drift(f, state.getNextSequence() - 1, context().currentSystemTimeMs()));
             }
         }
-        store.put(KEY, state);
     }
 
     private static CalibratorState initial() {
@@ -133,7 +196,9 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         long seq = state.getNextSequence();
         state.setNextSequence(seq + 1);
         o.setSequence(seq);
-        context().forward(new Record<>(o.getPrediction().getQuestionId(), (Object) o, now));
+        if (!replaying) {
+            context().forward(new Record<>(o.getPrediction().getQuestionId(), (Object) o, now));
+        }
         Prediction p = o.getPrediction();
         long version = p.getPosteriorVersion();
         WindowState w = state.getWindow();
@@ -150,12 +215,13 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
         }
         for (Method m : CalibratorTopology.METHODS) {
             double[] probabilities = CalibratorTopology.probabilities(p, m);
-            CalibrationState.add(state.getRunning(), m, probabilities, o.getLabel());
-            CalibrationState.add(v.getCalibration(), m, probabilities, o.getLabel());
-            CalibrationState.add(w.getCalibration(), m, probabilities, o.getLabel());
+            Calibration.Sums one = CalibrationState.one(probabilities, o.getLabel());
+            CalibrationState.add(state.getRunning(), m, one);
+            CalibrationState.add(v.getCalibration(), m, one);
+            CalibrationState.add(w.getCalibration(), m, one);
             if (segment != null) {
-                CalibrationState.add(segment.getRunning(), m, probabilities, o.getLabel());
-                CalibrationState.add(segment.getWindow(), m, probabilities, o.getLabel());
+                CalibrationState.add(segment.getRunning(), m, one);
+                CalibrationState.add(segment.getWindow(), m, one);
             }
             boolean correct = Categorical.argmax(probabilities) == o.getLabel();
             detectors.outcome(state, m, probabilities[o.getLabel()], correct, version).forEach(f -> drift(f, seq, now));
@@ -240,11 +306,17 @@ final class MetricsProcessor extends ContextualProcessor<String, CalibratorEvent
     }
 
     private void forward(String key, CalibrationMetrics.Builder metrics) {
+        if (replaying) {
+            return;
+        }
         CalibrationMetrics out = metrics.build();
         context().forward(new Record<>(key, (Object) out, out.getEmittedAt().toEpochMilli()));
     }
 
     private void drift(DriftDetectors.Fired f, long seq, long now) {
+        if (replaying) {
+            return;
+        }
         DriftEvent d = DriftEvent.newBuilder().setDetector(f.detector().id()).setMethod(f.method().id()).setStatistic(f.statistic())
                 .setThreshold(f.threshold()).setAtOutcome(seq).setPosteriorVersion(f.version()).setKind(f.detector().kind())
                 .setAtQuestion(f.atQuestion()).setDetectedAt(Instant.ofEpochMilli(now)).build();

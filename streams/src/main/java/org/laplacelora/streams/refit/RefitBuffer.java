@@ -6,6 +6,7 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.laplacelora.schemas.avro.LabelledOutcome;
+import org.laplacelora.streams.kafka.OrderedKeys;
 
 /**
  * The recent labelled questions, oldest first, in a changelogged store (so a restarted refitter, even on
@@ -29,7 +30,7 @@ public final class RefitBuffer {
     }
 
     static String key(long sequence) {
-        return String.format("%019d", sequence);
+        return OrderedKeys.of(sequence);
     }
 
     public long size() {

@@ -58,6 +58,14 @@ class CalibratorTopologyTest {
             driver.close();
         }
 
+        /** Moves every input topic's record time on: stream time moves when the next record comes. */
+        void advance(Duration d) {
+            q.advanceTime(d);
+            p.advanceTime(d);
+            l.advanceTime(d);
+            rawLabels.advanceTime(d);
+        }
+
         void predict(String id, int version, double... laplace) {
             p.pipeInput(id, prediction(id, version, laplace));
         }
@@ -160,8 +168,8 @@ class CalibratorTopologyTest {
         try (Harness h = harness(state, settings(2))) {
             h.predict("x", 0, 0.7, 0.3);
             h.predict("y", 0, 0.7, 0.3);
-            h.driver().advanceWallClockTime(Duration.ofSeconds(31));
-            h.label("x", 0);                        // after the horizon: late, not an outcome
+            h.advance(Duration.ofSeconds(31));
+            h.label("x", 0);                        // after the horizon (in the records' time): late, not an outcome
             h.predict("z1", 0, 0.7, 0.3);
             h.label("z1", 0);
             h.predict("z2", 0, 0.7, 0.3);
@@ -247,7 +255,8 @@ class CalibratorTopologyTest {
             h.label("p", 1);                                                                                           // 6: the outcome
             h.label("p", 0);                                                                                           // 7
             h.label("ghost", 0);                                                                                       // 8
-            h.driver().advanceWallClockTime(Duration.ofSeconds(31));
+            h.advance(Duration.ofSeconds(31));
+            h.question("later");                    // moves stream time past the ghost's horizon
             List<DeadLetter> dead = h.labelsDlq().readValuesToList();
             assertThat(dead).extracting(DeadLetter::getReason).containsExactly("UNDECODABLE", "UNDECODABLE", "UNDECODABLE",
                     "KEY_MISMATCH", "LABEL_OUT_OF_RANGE", "LABEL_OUT_OF_RANGE", "DUPLICATE_LABEL", "NO_PREDICTION");
@@ -257,6 +266,33 @@ class CalibratorTopologyTest {
             assertThat(h.outcomes().readValuesToList()).extracting(o -> o.getPrediction().getQuestionId() + ":" + o.getLabel())
                     .containsExactly("p:1");
             assertThat(h.metrics().readValuesToList()).isNotEmpty();
+        }
+    }
+
+    /**
+     * Whatever arrives on predictions and questions (topics the scorer writes and dead-letters): bytes that are not
+     * Avro, a schema id the registry lacks, a record of another type, a tombstone. The calibrator skips each with a
+     * log line, dead-letters none (labels-dlq is for labels) and joins the good records after them.
+     */
+    @Test
+    void hostileRecordsOnPredictionsAndQuestionsAreSkippedAndTheJoinGoesOn(@TempDir Path state) {
+        try (Harness h = harness(state, settings(1))) {
+            TestInputTopic<String, byte[]> rawPredictions = h.driver().createInputTopic(topics.predictions().name(),
+                    Serdes.String().serializer(), Serdes.ByteArray().serializer());
+            byte[] otherType = topics.labels().serialize(Label.newBuilder().setQuestionId("a").setLabel(0).setLabelledAt(Instant.now()).build());
+            for (TestInputTopic<String, byte[]> raw : List.of(rawPredictions, h.q())) {
+                raw.pipeInput("a", "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                raw.pipeInput("a", new byte[] {0, 0, 0, 0x27, 0x0F, 2});
+                raw.pipeInput("a", otherType);
+                raw.pipeInput("a", (byte[]) null);
+            }
+            h.question("a");
+            h.predict("a", 0, 0.8, 0.2);
+            h.label("a", 0);
+            List<LabelledOutcome> out = h.outcomes().readValuesToList();
+            assertThat(out).extracting(o -> o.getPrediction().getQuestionId()).containsExactly("a");
+            assertThat(out.get(0).getQuestion()).isNotNull();
+            assertThat(h.labelsDlq().isEmpty()).isTrue();
         }
     }
 
@@ -366,5 +402,194 @@ class CalibratorTopologyTest {
             });
             assertThat(h.outcomes().readValuesToList()).as("no label came").isEmpty();
         }
+    }
+
+    private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    private static Instant at(double seconds) {
+        return T0.plusMillis(Math.round(seconds * 1000));
+    }
+
+    private static void predictAt(Harness h, String id, double seconds, double... laplace) {
+        h.p().pipeInput(id, prediction(id, 0, laplace), at(seconds));
+    }
+
+    private static void labelAt(Harness h, String id, int label, double seconds) {
+        h.l().pipeInput(id, Label.newBuilder().setQuestionId(id).setLabel(label).setLabelledAt(Instant.now()).build(), at(seconds));
+    }
+
+    /**
+     * The horizon is counted in the records' own time: hours of wall clock with nothing arriving expire nothing (a
+     * replay runs at any speed and gives the same counts), and the record that moves stream time past a deadline
+     * finds that question expired.
+     */
+    @Test
+    void theLabelHorizonIsStreamTimeNotTheWallClock(@TempDir Path state) {
+        try (Harness h = harness(state, settings(1))) {
+            predictAt(h, "x", 0, 0.7, 0.3);
+            h.driver().advanceWallClockTime(Duration.ofHours(1));
+            labelAt(h, "x", 0, 10);                 // 10 s of stream time later: an outcome, however long the wait was
+            predictAt(h, "z", 11, 0.7, 0.3);
+            h.q().pipeInput("w", topics.questions().serialize(Question.newBuilder().setId("w").setTask("winogrande").setText("s _")
+                    .setChoices(List.of("a", "b")).setProducedAt(Instant.now()).build()), at(41.5));   // z's horizon passes
+            labelAt(h, "z", 1, 42);                 // late
+            predictAt(h, "v", 43, 0.6, 0.4);
+            labelAt(h, "v", 0, 44);
+            assertThat(h.outcomes().readValuesToList()).extracting(o -> o.getPrediction().getQuestionId()).containsExactly("x", "v");
+            List<CalibrationMetrics> running = h.metrics().readValuesToList().stream().filter(m -> m.getScope().equals("running")).toList();
+            CalibrationMetrics last = running.get(running.size() - 1);
+            assertThat(last.getN()).isEqualTo(2);
+            assertThat(last.getLabelsMissing()).isEqualTo(1);
+            assertThat(last.getLabelsLate()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The join holds an id only while it can still matter: a joined one for one horizon (to recognise a second
+     * label), an expired one for one more (to recognise a late label); and its deadline index holds exactly one key
+     * per held id, so that expiry reads only what is due.
+     */
+    @Test
+    void theJoinHoldsOnlyWhatCanStillMatterAndIndexesItByDeadline(@TempDir Path state) {
+        try (Harness h = harness(state, settings(10))) {
+            for (int i = 0; i < 100; i++) {
+                predictAt(h, "j" + i, i * 0.1, 0.7, 0.3);
+                labelAt(h, "j" + i, i % 2, i * 0.1 + 0.05);
+            }
+            for (int i = 0; i < 20; i++) {
+                predictAt(h, "o" + i, 10 + i * 0.1, 0.7, 0.3);
+            }
+            assertThat(held(h)).hasSize(120);
+            predictAt(h, "n1", 39.95, 0.7, 0.3);      // the joined ones' horizon has passed, the open ones' not yet
+            assertThat(held(h)).hasSize(21);
+            predictAt(h, "n2", 45, 0.7, 0.3);         // the open ones expire (missing) and are kept one more horizon
+            assertThat(held(h)).hasSize(22);
+            predictAt(h, "n3", 80, 0.7, 0.3);         // ...then dropped, and n1 and n2 expire in turn
+            assertThat(held(h)).containsOnlyKeys("n1", "n2", "n3");
+        }
+    }
+
+    /** A join store written before the deadline index existed is indexed on the first record, and its entries expire. */
+    @Test
+    void aJoinStoreFromBeforeTheDeadlineIndexIsIndexedOnceAndExpires(@TempDir Path state) {
+        try (Harness h = harness(state, settings(1))) {
+            h.driver().<String, org.laplacelora.schemas.state.JoinEntry>getKeyValueStore(CalibratorTopology.JOIN_STORE).put("old",
+                    org.laplacelora.schemas.state.JoinEntry.newBuilder().setPrediction(prediction("old", 0, 0.7, 0.3))
+                            .setFirstSeen(T0.toEpochMilli()).setJoined(false).setExpired(false).build());
+            predictAt(h, "new", 40, 0.7, 0.3);        // past old's horizon
+            labelAt(h, "new", 0, 41);
+            CalibrationMetrics running = h.metrics().readValuesToList().stream().filter(m -> m.getScope().equals("running")).findFirst()
+                    .orElseThrow();
+            assertThat(running.getLabelsMissing()).isEqualTo(1);
+            assertThat(held(h)).containsOnlyKeys("old", "new");
+        }
+    }
+
+    /** The join store's ids, checked against the deadline index: one key per id, at the time its horizon started. */
+    private static java.util.Map<String, Long> held(Harness h) {
+        java.util.Map<String, Long> join = new java.util.HashMap<>();
+        try (var it = h.driver().<String, org.laplacelora.schemas.state.JoinEntry>getKeyValueStore(CalibratorTopology.JOIN_STORE).all()) {
+            it.forEachRemaining(kv -> join.put(kv.key, kv.value.getFirstSeen()));
+        }
+        java.util.Map<String, Long> index = new java.util.HashMap<>();
+        try (var it = h.driver().<String, String>getKeyValueStore(CalibratorTopology.DEADLINE_STORE).all()) {
+            it.forEachRemaining(kv -> assertThat(index.put(kv.key.substring(20), Long.parseLong(kv.key.substring(0, 19)))).isNull());
+        }
+        assertThat(index).isEqualTo(join);
+        return join;
+    }
+
+    /**
+     * A calibrator stopped mid-stream and started again from its changelogs (what Kafka Streams restores; the test
+     * driver cannot, so it is copied by hand) publishes exactly what one that never stopped publishes: the merging
+     * step's journal since its last state record is replayed onto that record, the join's deadlines come back with
+     * it, and no outcome, window, missing label or late label is lost or counted twice.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aRestartFromTheChangelogsPublishesWhatAnUninterruptedRunDoes(@TempDir Path once, @TempDir Path first, @TempDir Path second) {
+        List<List<String>> uninterrupted;
+        try (Harness h = harness(once, settings(10))) {
+            for (int i = 0; i < 80; i++) {
+                step(h, i);
+            }
+            uninterrupted = published(h);
+        }
+        List<List<String>> restarted = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+        java.util.Map<String, org.apache.kafka.common.serialization.Serde<?>> stores = java.util.Map.of(
+                CalibratorTopology.JOIN_STORE, org.laplacelora.streams.kafka.StateSerde.of(org.laplacelora.schemas.state.JoinEntry.class),
+                CalibratorTopology.DEADLINE_STORE, Serdes.String(),
+                CalibratorTopology.STATE_STORE, org.laplacelora.streams.kafka.StateSerde.of(org.laplacelora.schemas.state.CalibratorState.class),
+                CalibratorTopology.JOURNAL_STORE, Serdes.ByteArray());
+        java.util.Map<String, List<org.apache.kafka.streams.test.TestRecord<String, Object>>> changelogs = new java.util.HashMap<>();
+        try (Harness h = harness(first, settings(10))) {
+            for (int i = 0; i < 45; i++) {
+                step(h, i);
+            }
+            append(restarted, published(h));
+            stores.forEach((store, serde) -> changelogs.put(store, h.driver().createOutputTopic("calibrator-test-" + store + "-changelog",
+                    Serdes.String().deserializer(), (org.apache.kafka.common.serialization.Deserializer<Object>) serde.deserializer())
+                    .readRecordsToList()));
+        }
+        assertThat(changelogs.get(CalibratorTopology.STATE_STORE)).as("a state record was written (at 20)").isNotEmpty();
+        assertThat(changelogs.get(CalibratorTopology.JOURNAL_STORE)).as("and events journalled after it").isNotEmpty();
+        try (Harness h = harness(second, settings(10))) {
+            changelogs.forEach((store, records) -> {
+                org.apache.kafka.streams.state.KeyValueStore<String, Object> restored = h.driver().getKeyValueStore(store);
+                records.forEach(r -> {
+                    if (r.value() == null) {
+                        restored.delete(r.key());
+                    } else {
+                        restored.put(r.key(), r.value());
+                    }
+                });
+            });
+            for (int i = 45; i < 80; i++) {
+                step(h, i);
+            }
+            append(restarted, published(h));
+        }
+        for (int kind = 0; kind < 3; kind++) {
+            assertThat(restarted.get(kind)).containsExactlyElementsOf(uninterrupted.get(kind));
+        }
+        assertThat(uninterrupted.get(0)).hasSize(74);
+        assertThat(uninterrupted.get(1)).anyMatch(s -> s.contains("missing=4 late=1"));
+    }
+
+    /**
+     * Step i of a stream over 80 s of record time: a prediction every second, labelled half a second later except
+     * every 13th (missing after 30 s); one late label; the merging step writes its state record at step 20.
+     */
+    private static void step(Harness h, int i) {
+        predictAt(h, "s" + i, i, i % 3 == 0 ? 0.9 : 0.6, i % 3 == 0 ? 0.1 : 0.4);
+        if (i % 13 != 5) {
+            labelAt(h, "s" + i, i % 4 == 0 ? 1 : 0, i + 0.5);
+        }
+        if (i == 50) {
+            labelAt(h, "s5", 0, i + 0.7);             // s5's horizon passed at 35 s: late
+        }
+        if (i == 20) {
+            h.driver().advanceWallClockTime(Duration.ofSeconds(1));
+        }
+    }
+
+    private static void append(List<List<String>> to, List<List<String>> more) {
+        for (int i = 0; i < to.size(); i++) {
+            to.get(i).addAll(more.get(i));
+        }
+    }
+
+    /** What the calibrator published so far (outcomes, metrics, drift events), without the times it was published at. */
+    private static List<List<String>> published(Harness h) {
+        List<String> out = new ArrayList<>();
+        List<String> metrics = new ArrayList<>();
+        List<String> drift = new ArrayList<>();
+        h.outcomes().readValuesToList().forEach(o -> out.add("outcome " + o.getPrediction().getQuestionId() + " #" + o.getSequence()
+                + " label " + o.getLabel()));
+        h.metrics().readKeyValuesToList().forEach(kv -> metrics.add(kv.key + " n=" + kv.value.getN() + " ece=" + kv.value.getEce() + " nll="
+                + kv.value.getNll() + " outcomes " + kv.value.getFirstOutcome() + ".." + kv.value.getLastOutcome() + " missing="
+                + kv.value.getLabelsMissing() + " late=" + kv.value.getLabelsLate() + " open=" + kv.value.getOpenPredictions()));
+        h.drift().readValuesToList().forEach(d -> drift.add(d.getDetector() + " " + d.getMethod() + " at " + d.getAtOutcome()));
+        return List.of(out, metrics, drift);
     }
 }

@@ -125,4 +125,29 @@ class PosteriorWatcherTest {
         assertThat(w.manifests()).isEmpty();
         assertThat(scorer.posteriorVersion()).as("the version in use keeps serving").isEqualTo(1);
     }
+
+    /**
+     * Whatever arrives on posteriors: bytes that are not Avro, a schema id the registry lacks, a record of another
+     * type under a version's key, a key that names no version. Each version it claims is rejected (counted and
+     * logged), the version in use keeps serving, and a later good version is taken.
+     */
+    @Test
+    void hostileRecordsOnPosteriorsRejectTheirVersionAndTheOneInUseKeepsServing() throws Exception {
+        PosteriorWatcher w = watcher();
+        publish(w, 1, refitted(0.5), c -> c);
+        w.take(raw(PosteriorVersions.chunkKey(2, 0), "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        w.take(raw(PosteriorVersions.manifestKey(3), new byte[] {0, 0, 0, 0x27, 0x0F, 2}));
+        w.take(raw(PosteriorVersions.chunkKey(4, 0), kafka.topics().labels().serialize(org.laplacelora.schemas.avro.Label.newBuilder()
+                .setQuestionId("x").setLabel(0).setLabelledAt(java.time.Instant.now()).build())));
+        w.take(raw("someone else's key", new byte[] {1, 2, 3}));
+        w.serveNewest();
+        assertThat(w.rejections()).isEqualTo(3);
+        assertThat(scorer.posteriorVersion()).as("the version in use keeps serving").isEqualTo(1);
+        publish(w, 5, refitted(0.125), c -> c);
+        assertThat(scorer.posteriorVersion()).isEqualTo(5);
+    }
+
+    private static ConsumerRecord<String, byte[]> raw(String key, byte[] value) {
+        return new ConsumerRecord<>(TOPIC, 0, offset++, key, value);
+    }
 }

@@ -309,6 +309,38 @@ class RefitterTopologyTest {
         }
     }
 
+    /**
+     * Whatever arrives on the refitter's inputs (labelled-outcomes, drift-events, refit-requests): bytes that are
+     * not Avro, a schema id the registry lacks, a record of another type, a tombstone. Each is skipped with a
+     * warning; nothing is buffered or refitted for it, and the good records after it are.
+     */
+    @Test
+    void hostileRecordsOnItsInputsAreSkippedAndItGoesOn(@TempDir Path state) throws Exception {
+        try (Harness h = new Harness(state, settings(100, 5, 100))) {
+            byte[] otherType = topics.labels().serialize(org.laplacelora.schemas.avro.Label.newBuilder().setQuestionId("x").setLabel(0)
+                    .setLabelledAt(Instant.now()).build());
+            for (String topic : List.of(topics.labelledOutcomes().name(), topics.driftEvents().name(), topics.refitRequests().name())) {
+                TestInputTopic<String, byte[]> raw = h.driver.createInputTopic(topic, Serdes.String().serializer(),
+                        Serdes.ByteArray().serializer());
+                raw.pipeInput("x", "not avro".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                raw.pipeInput("x", new byte[] {0, 0, 0, 0x27, 0x0F, 2});
+                raw.pipeInput("x", otherType);
+                raw.pipeInput("x", (byte[]) null);
+            }
+            for (int i = 0; i < 10; i++) {
+                h.advance(Duration.ofMillis(500));
+            }
+            assertThat(h.reports.isEmpty()).as("no refit for any of them").isTrue();
+            assertThat(h.posteriors.isEmpty()).isTrue();
+            h.sendOutcomes(outcomes);
+            h.request(RefitRequests.refitNow("test"));
+            h.advance(Duration.ofSeconds(1));
+            RefitReport report = h.awaitReport();
+            assertThat(report.getBufferSize()).as("the 20 good outcomes, nothing else").isEqualTo(20);
+            assertThat(report.getTrigger()).isEqualTo("manual");
+        }
+    }
+
     @Test
     void aLabelFreeDriftEventDoesNotStartARefit(@TempDir Path state) throws Exception {
         try (Harness h = new Harness(state, settings(100, 5, 0.01))) {
