@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
+import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.fit.PriorTuning;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
@@ -42,6 +43,16 @@ final class EvaluateCommand extends AppCommand {
     @Mixin BatchSizeOption batch = new BatchSizeOption(8);
     @Mixin SeedOption seed = new SeedOption(0);
 
+    /**
+     * What --val tuned, with the numbers behind each row: the two Laplace methods' λ (flagged on the edge of the
+     * search), the temperature (flagged on its cap), and the two ablations' own fits.
+     */
+    private record Tuning(PriorTuning.Tuned laplace, PriorTuning.Tuned lastLayer, PriorTuning.Temperature temperature,
+                          PriorTuning.Tuned priorOnly, PriorTuning.Temperature uncapped) {}
+
+    /** The ablations' calibration on the test file: temperature scaling without its cap, and the prior alone. */
+    private record Ablations(Calibration uncapped, Calibration priorOnly) {}
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = err();
@@ -51,18 +62,25 @@ final class EvaluateCommand extends AppCommand {
         try (AdaptedModelOptions.Adapted m = posteriorOptions.adapted.load()) {
             Task task = taskOptions.bind(m.model());
             new LaplacePredictor(m.model().llama(), m.adapter(), posterior, predictive).requireAnswers(task.answerIds());
+            Tuning tuning = null;
             if (val != null) {
-                posterior = retune(posterior, m, task, predictive, taskOptions.read(val, task, m.model(), err));
+                tuning = retune(posterior, m, task, predictive, taskOptions.read(val, task, m.model(), err));
+                posterior = posterior.withPrior(tuning.laplace().prior()).withLastLayerPrior(tuning.lastLayer().prior())
+                        .withTemperature(tuning.temperature().value());
             }
             if (priorPrecision != null) {
                 posterior = posterior.withPrior(posterior.prior().withLambda(priorPrecision));
             }
             LaplacePredictor predictor = new LaplacePredictor(m.model().llama(), m.adapter(), posterior, predictive);
+            if (tuning != null) {
+                predictor = predictor.withPriorOnly(tuning.priorOnly().prior());
+            }
             List<EncodedExample> testSet = taskOptions.read(test, task, m.model(), err);
             Map<Method, Calibration> calibration = new EnumMap<>(Method.class);
             for (Method k : Method.values()) {
                 calibration.put(k, new Calibration());
             }
+            Ablations ablations = tuning == null ? null : new Ablations(new Calibration(), new Calibration());
             List<ScoredExample> all = new ArrayList<>();
             try (ProgressBar bar = Progress.bar("evaluate", testSet.size(), "questions")) {
                 for (int i = 0; i < testSet.size(); i += batch.batchSize) {
@@ -71,14 +89,18 @@ final class EvaluateCommand extends AppCommand {
                         all.add(p);
                         if (p.label() >= 0) {
                             calibration.forEach((method, c) -> c.add(p.probabilities(method), p.label()));
+                            if (ablations != null) {
+                                ablations.uncapped().add(Categorical.softmax(p.logitMean(), tuning.uncapped().value()), p.label());
+                                ablations.priorOnly().add(p.priorOnly(), p.label());
+                            }
                         }
                     }
                     bar.stepTo(Math.min(i + batch.batchSize, testSet.size()));
                 }
             }
-            printTable(out, calibration, posterior);
+            printTable(out, calibration, ablations, tuning, posterior);
             if (json != null) {
-                writeJson(calibration, posterior, predictive);
+                writeJson(calibration, ablations, tuning, posterior, predictive);
             }
             if (predictionsOut != null) {
                 writePredictions(all);
@@ -87,46 +109,71 @@ final class EvaluateCommand extends AppCommand {
         return 0;
     }
 
-    /** λ of both Laplace methods for the link the evaluation uses, and the temperature, on the validation file. */
-    private LaplacePosterior retune(LaplacePosterior posterior, AdaptedModelOptions.Adapted m, Task task, LinearisedPredictive predictive,
-                                    List<EncodedExample> valSet) {
+    /**
+     * λ of both Laplace methods for the link the evaluation uses, and the temperature, on the validation file; and
+     * the ablations, tuned the same way on the same rows: the prior alone (τ = 0) and the temperature without its cap.
+     */
+    private Tuning retune(LaplacePosterior posterior, AdaptedModelOptions.Adapted m, Task task, LinearisedPredictive predictive,
+                          List<EncodedExample> valSet) {
         ValidationSet v = ValidationSet.compute(m.model().llama(), m.adapter(), task.answerIds(), valSet, m.padId(), batch.batchSize,
                 List.of(posterior), n -> {});
         LinearisedPredictive tuning = Links.forRetuning(predictive, task.numClasses(), seed.seed);
         double tau = posterior.prior().tau();
-        return posterior
-                .withPrior(PriorTuning.byValidation(v, posterior, LaplacePosterior.ALL, tuning, new double[] {tau}).prior())
-                .withLastLayerPrior(PriorTuning.byValidation(v, posterior, LaplacePosterior.HEAD, tuning, new double[] {1}).prior())
-                .withTemperature(v.temperature());
+        return new Tuning(PriorTuning.byValidation(v, posterior, LaplacePosterior.ALL, tuning, new double[] {tau}),
+                PriorTuning.byValidation(v, posterior, LaplacePosterior.HEAD, tuning, new double[] {1}),
+                v.temperature(PriorTuning.TEMPERATURE_CAP),
+                PriorTuning.byValidation(v, posterior, LaplacePosterior.ALL, tuning, new double[] {0}),
+                v.temperature(PriorTuning.UNCAPPED_TEMPERATURE_END));
     }
 
-    private void writeJson(Map<Method, Calibration> calibration, LaplacePosterior posterior, LinearisedPredictive predictive)
-            throws java.io.IOException {
+    private void writeJson(Map<Method, Calibration> calibration, Ablations ablations, Tuning tuning, LaplacePosterior posterior,
+                           LinearisedPredictive predictive) throws java.io.IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         ObjectNode methods = root.putObject("methods");
-        calibration.forEach((k, c) -> {
-            CalibrationScores mt = c.metrics();
-            ObjectNode node = methods.putObject(k.id());
-            node.put("accuracy", mt.accuracy());
-            node.put("ece", mt.ece());
-            node.put("nll", mt.nll());
-            node.put("brier", mt.brier());
-            node.put("n", mt.n());
-            node.put("mean_confidence_minus_accuracy", mt.meanConfidenceMinusAccuracy());
-            node.putPOJO("bins", mt.bins());
-        });
+        calibration.forEach((k, c) -> scores(methods.putObject(k.id()), c));
         ObjectNode settings = root.putObject("settings");
         settings.put("link", predictive.link().id());
         settings.put("samples", link.samples.samples);
+        settings.put("seed", seed.seed);
         settings.put("convention", posterior.info().convention().id());
         settings.put("lambda", posterior.prior().lambda());
         settings.put("tau", posterior.prior().tau());
         settings.put("last_layer_lambda", posterior.lastLayerPrior().lambda());
         settings.put("temperature", posterior.temperature());
+        settings.put("temperature_cap", PriorTuning.TEMPERATURE_CAP);
+        settings.put("temperature_at_cap", posterior.temperature() >= PriorTuning.TEMPERATURE_CAP * (1 - 1e-6));
+        if (tuning != null && priorPrecision == null) {
+            settings.put("lambda_at_boundary", tuning.laplace().atBoundary());
+        }
+        if (tuning != null) {
+            settings.put("last_layer_lambda_at_boundary", tuning.lastLayer().atBoundary());
+        }
+        if (ablations != null) {
+            ObjectNode a = root.putObject("ablations");
+            ObjectNode uncapped = scores(a.putObject("temperature_uncapped"), ablations.uncapped());
+            uncapped.put("temperature", tuning.uncapped().value());
+            uncapped.put("temperature_search_end", tuning.uncapped().cap());
+            uncapped.put("temperature_at_search_end", tuning.uncapped().atCap());
+            ObjectNode priorOnly = scores(a.putObject("prior_only"), ablations.priorOnly());
+            priorOnly.put("lambda", tuning.priorOnly().prior().lambda());
+            priorOnly.put("lambda_at_boundary", tuning.priorOnly().atBoundary());
+        }
         settings.put("posterior", posteriorOptions.posterior.toString());
         settings.put("test_file", test.toString());
         mapper.writeValue(json.toFile(), root);
+    }
+
+    private static ObjectNode scores(ObjectNode node, Calibration c) {
+        CalibrationScores mt = c.metrics();
+        node.put("accuracy", mt.accuracy());
+        node.put("ece", mt.ece());
+        node.put("nll", mt.nll());
+        node.put("brier", mt.brier());
+        node.put("n", mt.n());
+        node.put("mean_confidence_minus_accuracy", mt.meanConfidenceMinusAccuracy());
+        node.putPOJO("bins", mt.bins());
+        return node;
     }
 
     private void writePredictions(List<ScoredExample> all) throws java.io.IOException {
@@ -139,18 +186,30 @@ final class EvaluateCommand extends AppCommand {
                 for (Method k : Method.values()) {
                     row.put(k.id(), p.probabilities(k));
                 }
+                if (p.priorOnly() != null) {
+                    row.put("prior_only", p.priorOnly());
+                }
                 w.write(line.writeValueAsString(row));
                 w.newLine();
             }
         }
     }
 
-    private static void printTable(PrintWriter out, Map<Method, Calibration> calibration, LaplacePosterior posterior) {
-        out.printf("%-22s %6s %8s %8s %8s %8s%n", "method", "n", "ACC %", "ECE %", "NLL", "Brier");
-        calibration.forEach((k, c) -> {
-            CalibrationScores mt = c.metrics();
-            String name = k == Method.TEMPERATURE ? String.format("Temperature (T %.2f)", posterior.temperature()) : k.title();
-            out.printf("%-22s %6d %8.1f %8.1f %8.3f %8.3f%n", name, mt.n(), 100 * mt.accuracy(), 100 * mt.ece(), mt.nll(), mt.brier());
-        });
+    private static void printTable(PrintWriter out, Map<Method, Calibration> calibration, Ablations ablations, Tuning tuning,
+                                   LaplacePosterior posterior) {
+        out.printf("%-30s %6s %8s %8s %8s %8s%n", "method", "n", "ACC %", "ECE %", "NLL", "Brier");
+        calibration.forEach((k, c) -> row(out, k == Method.TEMPERATURE ? String.format("Temperature (T %.2f%s)", posterior.temperature(),
+                posterior.temperature() >= PriorTuning.TEMPERATURE_CAP * (1 - 1e-6) ? ", its cap" : "") : k.title(), c));
+        if (ablations != null) {
+            out.println("ablations (tuned on --val the same way):");
+            row(out, String.format("Temperature, uncapped (T %.3g%s)", tuning.uncapped().value(), tuning.uncapped().atCap()
+                    ? ", search end" : ""), ablations.uncapped());
+            row(out, String.format("Prior only (λ %.3g)", tuning.priorOnly().prior().lambda()), ablations.priorOnly());
+        }
+    }
+
+    private static void row(PrintWriter out, String name, Calibration c) {
+        CalibrationScores mt = c.metrics();
+        out.printf("%-30s %6d %8.1f %8.1f %8.3f %8.3f%n", name, mt.n(), 100 * mt.accuracy(), 100 * mt.ece(), mt.nll(), mt.brier());
     }
 }

@@ -34,16 +34,44 @@ final class ReportCommand extends AppCommand {
         }
         out.printf("| method | ACC %% | ECE %% | NLL | Brier | conf − acc %% |%n|---|---:|---:|---:|---:|---:|%n");
         for (Method method : Method.values()) {
-            out.printf("| %s | %s | %s | %s | %s | %s |%n", method.title(),
-                    stat(runs, method, "accuracy", 100, 1), stat(runs, method, "ece", 100, 1), stat(runs, method, "nll", 1, 3),
-                    stat(runs, method, "brier", 1, 3), stat(runs, method, "mean_confidence_minus_accuracy", 100, 1));
+            row(out, method.title(), runs, "methods", method.id());
+        }
+        // The ablations, when every run tuned them (evaluate --val).
+        if (runs.stream().allMatch(r -> r.has("ablations"))) {
+            row(out, "Temperature, uncapped", runs, "ablations", "temperature_uncapped");
+            row(out, "Prior only (Σ = I/λ)", runs, "ablations", "prior_only");
         }
         out.printf("%n%d run(s), n = %d test questions each.%n", runs.size(), runs.get(0).get("methods").get("map").get("n").asInt());
+        out.printf("%n| run | seed | convention | λ | τ | T | T uncapped | prior-only λ |%n|---|---:|---|---:|---:|---:|---:|---:|%n");
+        for (int i = 0; i < runs.size(); i++) {
+            JsonNode st = runs.get(i).get("settings");
+            JsonNode ab = runs.get(i).path("ablations");
+            out.printf("| %s | %s | %s | %s | %s | %s | %s | %s |%n", files.get(i).getFileName(), st.path("seed").asText("?"),
+                    st.path("convention").asText("?"), number(st.get("lambda"), st.get("lambda_at_boundary"), "edge of range"),
+                    number(st.get("tau"), null, null), number(st.get("temperature"), st.get("temperature_at_cap"), "cap"),
+                    number(ab.path("temperature_uncapped").get("temperature"), ab.path("temperature_uncapped").get("temperature_at_search_end"),
+                            "end of search"),
+                    number(ab.path("prior_only").get("lambda"), ab.path("prior_only").get("lambda_at_boundary"), "edge of range"));
+        }
         return 0;
     }
 
-    private static String stat(List<JsonNode> runs, Method method, String field, double scale, int digits) {
-        double[] v = runs.stream().mapToDouble(r -> scale * r.get("methods").get(method.id()).get(field).asDouble()).toArray();
+    private static void row(PrintWriter out, String title, List<JsonNode> runs, String group, String id) {
+        out.printf("| %s | %s | %s | %s | %s | %s |%n", title, stat(runs, group, id, "accuracy", 100, 1), stat(runs, group, id, "ece", 100, 1),
+                stat(runs, group, id, "nll", 1, 3), stat(runs, group, id, "brier", 1, 3),
+                stat(runs, group, id, "mean_confidence_minus_accuracy", 100, 1));
+    }
+
+    /** A setting, "—" when the run did not record it, flagged when it sits where its search stops. */
+    private static String number(JsonNode value, JsonNode flag, String where) {
+        if (value == null || value.isNull() || value.isMissingNode()) {
+            return "—";
+        }
+        return String.format("%.3g", value.asDouble()) + (flag != null && flag.asBoolean(false) ? " (" + where + ")" : "");
+    }
+
+    private static String stat(List<JsonNode> runs, String group, String id, String field, double scale, int digits) {
+        double[] v = runs.stream().mapToDouble(r -> scale * r.get(group).get(id).get(field).asDouble()).toArray();
         double mean = 0;
         for (double x : v) {
             mean += x / v.length;

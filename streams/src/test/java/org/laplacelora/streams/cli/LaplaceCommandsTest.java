@@ -64,7 +64,36 @@ class LaplaceCommandsTest {
 
         CommandLineTest.Run report = CommandLineTest.run("report", "--title", "tiny", json.toString(), json.toString());
         assertThat(report.exitCode()).isZero();
-        assertThat(report.out()).contains("| Laplace-LoRA |").contains("± 0.0").contains("2 run(s), n = 20");
+        assertThat(report.out()).contains("| Laplace-LoRA |").contains("± 0.0").contains("2 run(s), n = 20")
+                .doesNotContain("Prior only").contains("| eval.json | 0 |");
+
+        // With --val: the ablations, tuned on the validation rows, and the flags behind each row.
+        Path tuned = dir.resolve("tuned.json");
+        CommandLineTest.Run ablations = CommandLineTest.run("evaluate", "--model", model, "--tokenizer", tok, "--adapter",
+                adapter.toString(), "--posterior", posterior.toString(), "--task", "winogrande", "--test", data, "--val", data + "[12:]",
+                "--json", tuned.toString(), "--predictions-out", predictions.toString(), "--seed", "4");
+        assertThat(ablations.exitCode()).as(ablations.err()).isZero();
+        assertThat(ablations.out()).contains("Temperature, uncapped (T").contains("Prior only (λ");
+        JsonNode t = new ObjectMapper().readTree(tuned.toFile());
+        JsonNode settings = t.get("settings");
+        assertThat(settings.get("seed").asLong()).isEqualTo(4);
+        assertThat(settings.has("lambda_at_boundary") && settings.has("last_layer_lambda_at_boundary") && settings.has("temperature_at_cap"))
+                .isTrue();
+        assertThat(settings.get("temperature_at_cap").asBoolean()).isEqualTo(settings.get("temperature").asDouble() >= 5 * (1 - 1e-6));
+        JsonNode uncapped = t.get("ablations").get("temperature_uncapped");
+        JsonNode priorOnly = t.get("ablations").get("prior_only");
+        assertThat(uncapped.get("n").asInt()).isEqualTo(20);
+        assertThat(priorOnly.get("n").asInt()).isEqualTo(20);
+        assertThat(uncapped.get("temperature").asDouble()).isGreaterThanOrEqualTo(settings.get("temperature").asDouble() - 1e-6);
+        assertThat(priorOnly.get("lambda").asDouble()).isPositive();
+        // Two classes: the exact one-dimensional link and a temperature both keep MAP's answer, so its accuracy.
+        double mapAccuracy = t.get("methods").get("map").get("accuracy").asDouble();
+        assertThat(uncapped.get("accuracy").asDouble()).isEqualTo(mapAccuracy);
+        assertThat(priorOnly.get("accuracy").asDouble()).isEqualTo(mapAccuracy);
+        assertThat(new ObjectMapper().readTree(Files.readAllLines(predictions).get(0)).get("prior_only").size()).isEqualTo(2);
+        CommandLineTest.Run withAblations = CommandLineTest.run("report", tuned.toString());
+        assertThat(withAblations.exitCode()).isZero();
+        assertThat(withAblations.out()).contains("| Temperature, uncapped |").contains("| Prior only (Σ = I/λ) |").contains("| tuned.json | 4 |");
     }
 
     @Test

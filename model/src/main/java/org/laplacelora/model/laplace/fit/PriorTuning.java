@@ -32,12 +32,21 @@ public final class PriorTuning {
     public static final double LOG10_LAMBDA_MIN = -6;
     public static final double LOG10_LAMBDA_MAX = 6;
     private static final double GRID_STEP = 0.25;
-    private static final double TEMPERATURE_CAP = 5;
+    /** The temperature-scaling baseline's range, [0.05, 5], as it has always been fitted. */
+    public static final double TEMPERATURE_CAP = 5;
+    /**
+     * The uncapped fit's range ends here. A model without signal has no finite NLL-optimal temperature (the
+     * NLL falls towards ln C as T grows), so an "uncapped" search still has an end, and reaching it is flagged.
+     */
+    public static final double UNCAPPED_TEMPERATURE_END = 1e4;
 
     private PriorTuning() {}
 
     /** Result of a search, with the numbers that justify it. */
     public record Tuned(PriorPrecision prior, double objective, boolean atBoundary, TuningReport report) {}
+
+    /** A fitted temperature, and whether it sits on the upper end of its range. */
+    public record Temperature(double value, double cap, boolean atCap) {}
 
     // ------------------------------------------------------------------ Algorithm 2
 
@@ -166,6 +175,11 @@ public final class PriorTuning {
 
     /** T in [0.05, 5] minimising the validation NLL of softmax(μ/T) (grid in log T, then golden section). */
     public static double temperature(double[][] mu, int[] labels) {
+        return temperature(mu, labels, TEMPERATURE_CAP).value();
+    }
+
+    /** T in [0.05, cap] minimising the validation NLL of softmax(μ/T), flagged when it is the cap. */
+    public static Temperature temperature(double[][] mu, int[] labels, double cap) {
         DoubleUnaryOperator nll = logT -> {
             double t = Math.exp(logT);
             double s = 0;
@@ -175,18 +189,20 @@ public final class PriorTuning {
             return s / labels.length;
         };
         double lo = Math.log(0.05);
-        double hi = Math.log(TEMPERATURE_CAP);
+        double hi = Math.log(cap);
+        int points = (int) Math.ceil(60 * (hi - lo) / (Math.log(TEMPERATURE_CAP) - lo));   // the capped grid's spacing
         double best = lo;
         double bestValue = Double.POSITIVE_INFINITY;
-        for (int i = 0; i <= 60; i++) {
-            double x = lo + (hi - lo) * i / 60;
+        for (int i = 0; i <= points; i++) {
+            double x = lo + (hi - lo) * i / points;
             double v = nll.applyAsDouble(x);
             if (v < bestValue) {
                 bestValue = v;
                 best = x;
             }
         }
-        double step = (hi - lo) / 60;
-        return Math.exp(goldenSection(nll, Math.max(lo, best - step), Math.min(hi, best + step), 40));
+        double step = (hi - lo) / points;
+        double t = Math.exp(goldenSection(nll, Math.max(lo, best - step), Math.min(hi, best + step), 40));
+        return new Temperature(t, cap, t >= cap * (1 - 1e-6));
     }
 }

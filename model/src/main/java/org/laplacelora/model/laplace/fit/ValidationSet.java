@@ -149,4 +149,9 @@ public final class ValidationSet {
     public double temperature() {
         return PriorTuning.temperature(mu, labels);
     }
+
+    /** The temperature fitted on these examples in [0.05, cap], with whether it is the cap. */
+    public PriorTuning.Temperature temperature(double cap) {
+        return PriorTuning.temperature(mu, labels, cap);
+    }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.core.CheckpointException;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
+import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.llama.Llama;
 import org.laplacelora.model.lora.LoraAdapter;
 import org.laplacelora.model.tasks.EncodedExample;
@@ -22,15 +23,34 @@ public final class LaplacePredictor {
     private final LaplacePosterior posterior;
     private final LinearisedPredictive predictive;
     private final int[] answerIds;
+    /** The prior-only ablation's prior (τ = 0), or null: then it is not computed. */
+    private final PriorPrecision priorOnly;
 
     public LaplacePredictor(Llama llama, LoraAdapter adapter, LaplacePosterior posterior, LinearisedPredictive predictive)
             throws CheckpointException {
+        this(llama, adapter, posterior, predictive, null);
         posterior.requireFittedOn(llama.identity(), adapter.identity());
+    }
+
+    private LaplacePredictor(Llama llama, LoraAdapter adapter, LaplacePosterior posterior, LinearisedPredictive predictive,
+                             PriorPrecision priorOnly) {
         this.llama = llama;
         this.adapter = adapter;
         this.posterior = posterior;
         this.predictive = predictive;
         this.answerIds = posterior.info().answerIds();
+        this.priorOnly = priorOnly;
+    }
+
+    /**
+     * The same predictor that also scores the prior-only ablation: the same linearised predictive with Σ = I/λ
+     * (the Jacobians' Gram matrices over λ, no curvature), from the same passes.
+     */
+    public LaplacePredictor withPriorOnly(PriorPrecision prior) {
+        if (prior.tau() != 0) {
+            throw new IllegalArgumentException("the prior-only ablation has no curvature (τ = 0), got τ = " + prior.tau());
+        }
+        return new LaplacePredictor(llama, adapter, posterior, predictive, prior);
     }
 
     public LaplacePosterior posterior() {
@@ -79,9 +99,11 @@ public final class LaplacePredictor {
                     ? predictive.predict(mu, projected.covariance(n, posterior.lastLayerPrior(), LaplacePosterior.HEAD), e.id()) : null;
             double[] sd = full ? projected.covariance(n, posterior.prior(), LaplacePosterior.ALL) : null;
             LinearisedPredictive.Distribution la = full ? predictive.predict(mu, sd, e.id()) : null;
+            double[] isotropic = full && priorOnly != null
+                    ? predictive.probabilities(mu, projected.covariance(n, priorOnly, LaplacePosterior.ALL), e.id()) : null;
             out.add(new ScoredExample(e.id(), e.label(), mu, sd, Categorical.softmax(mu),
                     Categorical.softmax(mu, posterior.temperature()), llla == null ? null : llla.probabilities(), la == null ? null : la.probabilities(),
-                    la == null ? Double.NaN : la.entropy(), la == null ? Double.NaN : la.epistemic()));
+                    la == null ? Double.NaN : la.entropy(), la == null ? Double.NaN : la.epistemic(), isotropic));
         }
         return out;
     }

@@ -163,4 +163,40 @@ class PriorTuningTest {
         }
         assertThat(PriorTuning.temperature(mu, labels)).isBetween(1.9, 2.1);
     }
+
+    /**
+     * Labels that the logits say nothing about (each logit vector twice, once with each label) have no finite
+     * NLL-optimal temperature: the NLL falls towards ln 2 as T grows. The capped fit stops at its cap, 5, and says
+     * so; the uncapped one runs to the end of its search and says so. Labels drawn at T = 2 are fitted inside both
+     * ranges, unflagged, at the same temperature.
+     */
+    @Test
+    void aTemperatureOnItsCapIsFlaggedAndTheUncappedFitGoesOn() {
+        Random r = new Random(5);
+        int n = 5_000;
+        double[][] mu = new double[2 * n][];
+        int[] noise = new int[2 * n];
+        int[] drawn = new int[2 * n];
+        for (int i = 0; i < n; i++) {
+            mu[2 * i] = new double[] {r.nextGaussian() * 4, r.nextGaussian() * 4};
+            mu[2 * i + 1] = mu[2 * i];
+            noise[2 * i + 1] = 1;
+            for (int c = 0; c < 2; c++) {
+                double p0 = Categorical.softmax(new double[] {mu[2 * i][0] / 2, mu[2 * i][1] / 2})[0];
+                drawn[2 * i + c] = r.nextDouble() < p0 ? 0 : 1;
+            }
+        }
+        PriorTuning.Temperature capped = PriorTuning.temperature(mu, noise, PriorTuning.TEMPERATURE_CAP);
+        assertThat(capped.atCap()).isTrue();
+        assertThat(capped.value()).isCloseTo(PriorTuning.TEMPERATURE_CAP, within(1e-3));
+        PriorTuning.Temperature uncapped = PriorTuning.temperature(mu, noise, PriorTuning.UNCAPPED_TEMPERATURE_END);
+        assertThat(uncapped.atCap()).isTrue();
+        assertThat(uncapped.value()).isCloseTo(PriorTuning.UNCAPPED_TEMPERATURE_END, within(1.0));
+        PriorTuning.Temperature fitted = PriorTuning.temperature(mu, drawn, PriorTuning.TEMPERATURE_CAP);
+        PriorTuning.Temperature fittedUncapped = PriorTuning.temperature(mu, drawn, PriorTuning.UNCAPPED_TEMPERATURE_END);
+        assertThat(fitted.atCap()).isFalse();
+        assertThat(fittedUncapped.atCap()).isFalse();
+        assertThat(fitted.value()).isBetween(1.7, 2.3);
+        assertThat(fittedUncapped.value()).isCloseTo(fitted.value(), within(1e-3));
+    }
 }

@@ -283,6 +283,42 @@ class PosteriorPredictiveTest {
         }
     }
 
+    /**
+     * The prior-only ablation (τ = 0: no curvature, Σ = I/λ) is the full Jacobians' Gram matrix over λ, J Jᵀ/λ, per
+     * test example, computed here by brute force from the unprojected Jacobians; with four classes over the whole
+     * 3 × 3 covariance of the differences. And it is wider than Laplace-LoRA's at the same λ (the curvature only
+     * narrows).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"case1", "case2"})
+    void thePriorAloneIsTheJacobiansGramMatrixOverLambda(String caseName) {
+        boolean one = caseName.equals("case1");
+        JacobianBatch test = one ? testJacobians : testJacobians2;
+        LaplacePosterior posterior = (one ? posteriors : posteriors2).get(CurvatureConvention.REDUCE);
+        ProjectedJacobians projected = ProjectedJacobians.of(posterior, test);
+        double[][][] full = fullJacobians(test);
+        double lambda = 0.3;
+        for (int t = 0; t < test.size(); t++) {
+            int k = full[t].length;
+            double[] want = new double[k * k];
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) {
+                    double dot = 0;
+                    for (int q = 0; q < full[t][i].length; q++) {
+                        dot += full[t][i][q] * full[t][j][q];
+                    }
+                    want[i * k + j] = dot / lambda;
+                }
+            }
+            double[] got = projected.covariance(t, PriorPrecision.priorOnly(lambda), LaplacePosterior.ALL);
+            assertThat(ReferenceCase.relativeError(got, want)).as("%s test %d", caseName, t).isLessThan(1e-6);
+            double[] laplace = projected.covariance(t, new PriorPrecision(lambda, Map.of(), 1), LaplacePosterior.ALL);
+            for (int i = 0; i < k; i++) {
+                assertThat(got[i * k + i]).as("variance of difference %d", i).isGreaterThan(laplace[i * k + i]);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- four classes (case 2)
 
     private static double[] flatten(JsonNode matrix) {
