@@ -45,7 +45,9 @@ public final class Fixtures {
         String jar = jarUrl.substring(0, jarUrl.indexOf("!/"));
         try (FileSystem fs = FileSystems.newFileSystem(URI.create(jar), Map.of())) {
             Path source = fs.getPath("/" + resource);
-            Path target = Files.createTempDirectory("laplace-lora-fixture").resolve(source.getFileName().toString());
+            Path root = Files.createTempDirectory("laplace-lora-fixture");
+            deleteOnExit(root);
+            Path target = root.resolve(source.getFileName().toString());
             try (Stream<Path> walk = Files.walk(source)) {
                 for (Path p : (Iterable<Path>) walk::iterator) {
                     Path dest = target.resolve(source.relativize(p).toString());
@@ -61,6 +63,17 @@ public final class Fixtures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Extracted copies go when the test JVM does (File.deleteOnExit cannot remove a directory that is not empty). */
+    private static void deleteOnExit(Path root) {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try (Stream<Path> walk = Files.walk(root)) {
+                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // best effort: a leftover in the temp directory is harmless
+            }
+        }));
     }
 
     public static JsonNode json(String resource) {

@@ -142,7 +142,7 @@ final class EvaluateCommand extends AppCommand {
         settings.put("last_layer_lambda", posterior.lastLayerPrior().lambda());
         settings.put("temperature", posterior.temperature());
         settings.put("temperature_cap", PriorTuning.TEMPERATURE_CAP);
-        settings.put("temperature_at_cap", posterior.temperature() >= PriorTuning.TEMPERATURE_CAP * (1 - 1e-6));
+        settings.put("temperature_at_cap", PriorTuning.onCap(posterior.temperature(), PriorTuning.TEMPERATURE_CAP));
         if (tuning != null && priorPrecision == null) {
             settings.put("lambda_at_boundary", tuning.laplace().atBoundary());
         }
@@ -199,7 +199,7 @@ final class EvaluateCommand extends AppCommand {
                                    LaplacePosterior posterior) {
         out.printf("%-30s %6s %8s %8s %8s %8s%n", "method", "n", "ACC %", "ECE %", "NLL", "Brier");
         calibration.forEach((k, c) -> row(out, k == Method.TEMPERATURE ? String.format("Temperature (T %.2f%s)", posterior.temperature(),
-                posterior.temperature() >= PriorTuning.TEMPERATURE_CAP * (1 - 1e-6) ? ", its cap" : "") : k.title(), c));
+                PriorTuning.onCap(posterior.temperature(), PriorTuning.TEMPERATURE_CAP) ? ", its cap" : "") : k.title(), c));
         if (ablations != null) {
             out.println("ablations (tuned on --val the same way):");
             row(out, String.format("Temperature, uncapped (T %.3g%s)", tuning.uncapped().value(), tuning.uncapped().atCap()

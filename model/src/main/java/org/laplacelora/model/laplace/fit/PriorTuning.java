@@ -203,6 +203,11 @@ public final class PriorTuning {
         }
         double step = (hi - lo) / points;
         double t = Math.exp(goldenSection(nll, Math.max(lo, best - step), Math.min(hi, best + step), 40));
-        return new Temperature(t, cap, t >= cap * (1 - 1e-6));
+        return new Temperature(t, cap, onCap(t, cap));
+    }
+
+    /** Whether a fitted temperature is its range's end (the search converges to within a millionth of it). */
+    public static boolean onCap(double temperature, double cap) {
+        return temperature >= cap * (1 - 1e-6);
     }
 }
