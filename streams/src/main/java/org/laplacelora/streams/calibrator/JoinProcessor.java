@@ -123,9 +123,10 @@ final class JoinProcessor extends ContextualProcessor<String, SpecificRecord, St
             }
             e.setQuestion(q);
         } else if (in instanceof Prediction p) {
-            if (e.getPrediction() == null) {
-                forward(id, EventKind.PREDICTION, null, signal(p), now);
+            if (e.getPrediction() != null) {
+                return;   // a second prediction under this id: the first counts (it is the one counted as awaiting its label)
             }
+            forward(id, EventKind.PREDICTION, null, signal(p), now);
             e.setPrediction(p);
         } else {
             RecordMetadata meta = context().recordMetadata().orElseThrow();

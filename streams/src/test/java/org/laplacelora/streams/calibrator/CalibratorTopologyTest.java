@@ -271,8 +271,9 @@ class CalibratorTopologyTest {
 
     /**
      * Whatever arrives on predictions and questions (topics the scorer writes and dead-letters): bytes that are not
-     * Avro, a schema id the registry lacks, a record of another type, a tombstone. The calibrator skips each with a
-     * log line, dead-letters none (labels-dlq is for labels) and joins the good records after them.
+     * Avro, a schema id the registry lacks, a record of another type, a tombstone, a second prediction under an id. The
+     * calibrator skips each with a log line (the first prediction counts), dead-letters none (labels-dlq is for labels)
+     * and joins the good records after them.
      */
     @Test
     void hostileRecordsOnPredictionsAndQuestionsAreSkippedAndTheJoinGoesOn(@TempDir Path state) {
@@ -288,10 +289,14 @@ class CalibratorTopologyTest {
             }
             h.question("a");
             h.predict("a", 0, 0.8, 0.2);
+            h.predict("a", 0, 0.3, 0.7);              // a second prediction under the same id: the first counts
             h.label("a", 0);
             List<LabelledOutcome> out = h.outcomes().readValuesToList();
             assertThat(out).extracting(o -> o.getPrediction().getQuestionId()).containsExactly("a");
             assertThat(out.get(0).getQuestion()).isNotNull();
+            assertThat(out.get(0).getPrediction().getLaplace()).containsExactly(0.8, 0.2);
+            assertThat(h.metrics().readValuesToList().stream().filter(m -> m.getScope().equals("window")).findFirst().orElseThrow()
+                    .getOpenPredictions()).as("nothing left awaiting a label").isZero();
             assertThat(h.labelsDlq().isEmpty()).isTrue();
         }
     }
