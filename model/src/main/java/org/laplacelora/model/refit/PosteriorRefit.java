@@ -117,6 +117,7 @@ public final class PosteriorRefit {
         LinearisedPredictive link = Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed());
         try (NDManager manager = NDManager.newBaseManager(llama.device())) {
             List<FitReport.ForgettingCandidate> candidates = new ArrayList<>();
+            List<String> diverged = new ArrayList<>();
             Tuned best;
             double forgetting = Double.NaN;
             if (o.mode() == RefitMode.ONLINE) {
@@ -131,6 +132,10 @@ public final class PosteriorRefit {
                         new MapTrainer(llama, moved, task.answerIds()).withPrior(prior).train(split.fit(),
                                 MapTrainerSettingsBuilder.builder().learningRate(o.learningRate()).weightDecay(0).batchSize(o.batchSize())
                                         .steps(steps).seed(o.seed()).padId(padId).build(), null, (s, t, l, x) -> {});
+                    } catch (MapTrainer.DivergedException e) {
+                        // A weaker prior may still converge from the last good mode; only when none does is the refit lost.
+                        diverged.add(String.format("τ_f %.2g: %s", tf, e.getMessage()));
+                        continue;
                     }
                     from = moved;
                     Tuned t = tune(llama, moved, task, fit(llama, moved, current.info(), split, o, padId).blendedWith(current, tf), split, o,
@@ -141,6 +146,10 @@ public final class PosteriorRefit {
                         best = t;
                         forgetting = tf;
                     }
+                }
+                if (best == null) {
+                    throw new IllegalStateException("the online update diverged at every forgetting factor tried ("
+                            + String.join("; ", diverged) + "); a smaller learning rate or fewer steps may help");
                 }
             } else {
                 LaplacePosterior fitted = fit(llama, adapter, current.info(), split, o, padId).blendedWith(current, o.blendWeight())
@@ -160,11 +169,12 @@ public final class PosteriorRefit {
             boolean accepted = beats && (!boundary || o.allowBoundary());
             boolean weakestPrior = o.mode() == RefitMode.ONLINE && o.forgetting().size() > 1
                     && forgetting == o.forgetting().stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-            String reason = String.format("gate NLL %.4f → %.4f (margin %.4f, %d gating rows)%s%s: %s", before.laplace().nll(),
+            String reason = String.format("gate NLL %.4f → %.4f (margin %.4f, %d gating rows)%s%s%s: %s", before.laplace().nll(),
                     after.laplace().nll(), o.gateMargin(), split.gate().size(),
                     boundary ? String.format("; λ %.3g on the edge of its range%s", best.posterior().prior().lambda(),
                             o.allowBoundary() ? " (allowed)" : "") : "",
                     weakestPrior ? String.format("; τ_f %.2g, the smallest tried", forgetting) : "",
+                    diverged.isEmpty() ? "" : "; diverged: " + String.join("; ", diverged),
                     accepted ? "accepted" : "rejected");
             LaplacePosterior candidate = best.posterior().withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
                     buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(), o.blendWeight(), forgetting, candidates));

@@ -44,6 +44,13 @@ public final class MapTrainer {
         }
     }
 
+    /** The loss of a step was not finite: the weights are not updated with its gradient and training stops. */
+    public static final class DivergedException extends IllegalStateException {
+        public DivergedException(int step, double loss) {
+            super(String.format("training diverged: the loss at step %d is %s", step, loss));
+        }
+    }
+
     /** Called after every step. */
     public interface Listener {
         void onStep(int step, int totalSteps, double loss, double examplesPerSecond);
@@ -135,6 +142,9 @@ public final class MapTrainer {
                     }
                     gc.backward(objective);
                     loss = objective.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+                }
+                if (!Double.isFinite(loss)) {
+                    throw new DivergedException(step + 1, loss);
                 }
                 double lr = s.learningRate() * (1 - (double) step / total);   // linear decay to 0, no warm-up
                 optimiser.step(lr);

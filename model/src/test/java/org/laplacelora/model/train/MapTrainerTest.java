@@ -91,6 +91,17 @@ class MapTrainerTest {
         }
     }
 
+    /** A learning rate of 1e30 blows the weights up; training stops at the first non-finite loss and names its step. */
+    @Test
+    void aLossThatIsNotFiniteStopsTraining() {
+        LoraConfig config = new LoraConfig(4, 8, 0, LoraConfig.DEFAULT_TARGETS, "", false);
+        try (LoraAdapter adapter = LoraAdapter.initialise(model.llama(), config, 3, manager)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MapTrainer(model.llama(), adapter, ANSWERS).train(train,
+                            new MapTrainer.Settings(1e30, 0, 4, 20, 0, 3, 0, 0), null, (s, t, l, r) -> {}))
+                    .isInstanceOf(MapTrainer.DivergedException.class).hasMessageMatching("training diverged: the loss at step \\d+ is .*");
+        }
+    }
+
     @Test
     void trainingIsDeterministicForASeed() throws Exception {
         float[] a = trainFor(21, 6);
