@@ -43,9 +43,10 @@ class ArchitectureTest {
             .layer("posterior").definedBy("org.laplacelora.model.laplace.posterior..")
             .layer("curvature").definedBy("org.laplacelora.model.laplace.curvature..")
             .layer("lora").definedBy("org.laplacelora.model.lora..")
+            .layer("synthetic").definedBy("org.laplacelora.model.synthetic..")
             .layer("llama").definedBy("org.laplacelora.model.llama..")
             .layer("io, tokenizer, tasks, metrics").definedBy("org.laplacelora.model.io..", "org.laplacelora.model.tokenizer..",
-                    "org.laplacelora.model.tasks..", "org.laplacelora.model.metrics..", "org.laplacelora.model.synthetic..")
+                    "org.laplacelora.model.tasks..", "org.laplacelora.model.metrics..")
             .layer("core").definedBy("org.laplacelora.model.core..")
             .whereLayer("cli").mayNotBeAccessedByAnyLayer()
             .whereLayer("demo, bench").mayOnlyBeAccessedByLayers("cli")
@@ -64,12 +65,14 @@ class ArchitectureTest {
                     "predictive", "posterior")
             .whereLayer("lora").mayOnlyBeAccessedByLayers("cli", "demo, bench", "services", "posteriors", "model refit", "train", "fit",
                     "predictive", "posterior", "curvature")
+            .whereLayer("synthetic").mayOnlyBeAccessedByLayers("cli", "demo, bench", "services", "posteriors", "model refit", "train",
+                    "fit", "predictive", "posterior", "curvature", "lora")
             .whereLayer("llama").mayOnlyBeAccessedByLayers("cli", "demo, bench", "services", "posteriors", "model refit", "train", "fit",
-                    "predictive", "posterior", "curvature", "lora")
+                    "predictive", "posterior", "curvature", "lora", "synthetic")
             .whereLayer("io, tokenizer, tasks, metrics").mayOnlyBeAccessedByLayers("cli", "demo, bench", "services", "posteriors",
-                    "model refit", "train", "fit", "predictive", "posterior", "curvature", "lora", "llama")
+                    "model refit", "train", "fit", "predictive", "posterior", "curvature", "lora", "synthetic", "llama")
             .whereLayer("core").mayOnlyBeAccessedByLayers("cli", "demo, bench", "services", "posteriors", "model refit", "train", "fit",
-                    "predictive", "posterior", "curvature", "lora", "llama", "io, tokenizer, tasks, metrics");
+                    "predictive", "posterior", "curvature", "lora", "synthetic", "llama", "io, tokenizer, tasks, metrics");
 
     /** One slice per package, so that a cycle between two packages of one module cannot hide inside a slice. */
     static final ArchRule NO_CYCLES = slices().matching("org.laplacelora.(**)").should().beFreeOfCycles();

@@ -130,6 +130,38 @@ public final class HfCheckpoint {
         throw new CheckpointException(dir + ": no " + SINGLE + " and no " + INDEX);
     }
 
+    /** Writes {@code config.json} for a LLaMA of this shape, float32, which {@link #readConfig} reads back. */
+    public static void writeConfig(Path dir, LlamaConfig c) throws IOException {
+        Files.createDirectories(dir);
+        com.fasterxml.jackson.databind.node.ObjectNode config = JSON.createObjectNode();
+        config.putArray("architectures").add("LlamaForCausalLM");
+        config.put("model_type", "llama");
+        config.put("hidden_size", c.hiddenSize());
+        config.put("intermediate_size", c.intermediateSize());
+        config.put("num_hidden_layers", c.numLayers());
+        config.put("num_attention_heads", c.numHeads());
+        config.put("num_key_value_heads", c.numKvHeads());
+        config.put("head_dim", c.headDim());
+        config.put("vocab_size", c.vocabSize());
+        config.put("max_position_embeddings", c.maxPositions());
+        config.put("rms_norm_eps", c.rmsNormEps());
+        config.put("rope_theta", c.ropeTheta());
+        config.put("hidden_act", "silu");
+        config.put("tie_word_embeddings", c.tieWordEmbeddings());
+        config.put("bos_token_id", c.bosTokenId());
+        config.put("eos_token_id", c.eosTokenId());
+        config.put("torch_dtype", "float32");
+        JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG).toFile(), config);
+    }
+
+    /** Writes the model as {@code config.json} and {@code model.safetensors} (float32, Hugging Face names). */
+    public static void write(Path dir, Llama llama) throws IOException {
+        writeConfig(dir, llama.config());
+        Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+        llama.weights().forEach((name, w) -> tensors.put(name, Safetensors.Tensor.of(w)));
+        Safetensors.write(dir.resolve(SINGLE), tensors, Map.of("format", "pt"));
+    }
+
     public static Llama load(Path dir, NDManager manager, String identity) throws IOException {
         LlamaConfig config = readConfig(dir);
         Map<String, NDArray> weights = new HashMap<>();

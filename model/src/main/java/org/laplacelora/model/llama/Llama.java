@@ -233,6 +233,24 @@ public final class Llama implements AutoCloseable {
         return finalNorm;
     }
 
+    /** Every weight by its Hugging Face name, in checkpoint order; the LM head only when it is not tied to the embedding. */
+    public Map<String, NDArray> weights() {
+        Map<String, NDArray> w = new LinkedHashMap<>();
+        w.put("model.embed_tokens.weight", tokenEmbedding);
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            String p = "model.layers." + i + ".";
+            w.put(p + "input_layernorm.weight", l.attentionNorm());
+            w.put(p + "post_attention_layernorm.weight", l.mlpNorm());
+            l.linears().forEach(m -> w.put(m.name() + ".weight", m.weight()));
+        }
+        w.put("model.norm.weight", finalNorm);
+        if (lmHead.weight() != tokenEmbedding) {
+            w.put(LM_HEAD + ".weight", lmHead.weight());
+        }
+        return w;
+    }
+
     /** Every linear map that can carry LoRA, by Hugging Face module name, in forward order. */
     public Map<String, Linear> linears() {
         return linears;

@@ -24,6 +24,19 @@ public final class SyntheticTask {
     static final List<String> GLUE = List.of("in", "the", "a", "was", "seen", "near", "which", "kind", "?", "answer", ":");
     public static final List<String> ANSWERS = List.of("A", "B");
 
+    /** What differs from the training distribution: nothing, the settings' words, the rule, or both (the demo's drift). */
+    public enum Shift {
+        NONE(false, false), INPUT(true, false), RULE(false, true), BOTH(true, true);
+
+        private final boolean newWords;
+        private final boolean reversedRule;
+
+        Shift(boolean newWords, boolean reversedRule) {
+            this.newWords = newWords;
+            this.reversedRule = reversedRule;
+        }
+    }
+
     private final double labelNoise;
 
     public SyntheticTask(double labelNoise) {
@@ -50,15 +63,20 @@ public final class SyntheticTask {
 
     /** The next question from {@code random}, of the original distribution or the drifted one. */
     public Example example(String id, Random random, boolean drifted) {
+        return example(id, random, drifted ? Shift.BOTH : Shift.NONE);
+    }
+
+    /** The next question from {@code random} under a shift; the same draws whatever the shift. */
+    public Example example(String id, Random random, Shift shift) {
         boolean creature = random.nextBoolean();
         String thing = creature ? pick(CREATURES, random) : pick(FRUIT, random);
-        String setting = pick(drifted ? SHIFTED_SETTINGS : SETTINGS, random);
+        String setting = pick(shift.newWords ? SHIFTED_SETTINGS : SETTINGS, random);
         String adverb = pick(ADVERBS, random);
         String prompt = random.nextBoolean()
                 ? "in the " + setting + " a " + thing + " was seen " + adverb + " which kind ? answer :"
                 : "a " + thing + " was seen " + adverb + " near the " + setting + " which kind ? answer :";
         int label = creature ? 0 : 1;
-        if (drifted) {
+        if (shift.reversedRule) {
             label = 1 - label;
         }
         if (random.nextDouble() < labelNoise) {
@@ -68,10 +86,14 @@ public final class SyntheticTask {
     }
 
     public List<Example> examples(String prefix, int n, long seed, boolean drifted) {
+        return examples(prefix, n, seed, drifted ? Shift.BOTH : Shift.NONE);
+    }
+
+    public List<Example> examples(String prefix, int n, long seed, Shift shift) {
         Random random = new Random(seed);
         List<Example> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            out.add(example(prefix + i, random, drifted));
+            out.add(example(prefix + i, random, shift));
         }
         return out;
     }

@@ -1,16 +1,15 @@
 package org.laplacelora.model.synthetic;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.laplacelora.model.io.Safetensors;
+import org.laplacelora.model.llama.HfCheckpoint;
+import org.laplacelora.model.llama.LlamaConfig;
+import org.laplacelora.model.tokenizer.WordVocabulary;
 
 /**
  * Writes a small LLaMA as a Hugging Face directory — config.json, model.safetensors with random weights
@@ -26,37 +25,11 @@ public final class TinyLlama {
     private TinyLlama() {}
 
     public static void write(Path dir, List<String> words, Shape s, long seed) throws IOException {
-        Files.createDirectories(dir);
-        ObjectMapper json = new ObjectMapper();
-        // Vocabulary: <unk>, <s>, </s>, then the words.
-        Map<String, Integer> vocab = new LinkedHashMap<>();
-        vocab.put("<unk>", 0);
-        vocab.put("<s>", 1);
-        vocab.put("</s>", 2);
-        for (String w : words) {
-            vocab.putIfAbsent(w, vocab.size());
-        }
-        int v = vocab.size();
+        WordVocabulary vocabulary = new WordVocabulary(words, WordVocabulary.Split.WHITESPACE);
+        int v = vocabulary.size();
         int hd = s.hidden() / s.heads();
-        ObjectNode config = json.createObjectNode();
-        config.putArray("architectures").add("LlamaForCausalLM");
-        config.put("model_type", "llama");
-        config.put("hidden_size", s.hidden());
-        config.put("intermediate_size", s.intermediate());
-        config.put("num_hidden_layers", s.layers());
-        config.put("num_attention_heads", s.heads());
-        config.put("num_key_value_heads", s.kvHeads());
-        config.put("head_dim", hd);
-        config.put("vocab_size", v);
-        config.put("max_position_embeddings", s.maxPositions());
-        config.put("rms_norm_eps", 1e-5);
-        config.put("rope_theta", 10000.0);
-        config.put("hidden_act", "silu");
-        config.put("tie_word_embeddings", true);
-        config.put("bos_token_id", 1);
-        config.put("eos_token_id", 2);
-        config.put("torch_dtype", "float32");
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
+        HfCheckpoint.writeConfig(dir, new LlamaConfig(s.hidden(), s.intermediate(), s.layers(), s.heads(), s.kvHeads(), hd, v,
+                s.maxPositions(), 1e-5, 10000.0, true, 1, 2));
 
         Random r = new Random(seed);
         Map<String, Safetensors.Tensor> t = new LinkedHashMap<>();
@@ -75,24 +48,7 @@ public final class TinyLlama {
         }
         t.put("model.norm.weight", ones(s.hidden()));
         Safetensors.write(dir.resolve("model.safetensors"), t, Map.of("format", "pt"));
-
-        ObjectNode tok = json.createObjectNode();
-        tok.put("version", "1.0");
-        ArrayNode added = tok.putArray("added_tokens");
-        for (String special : List.of("<unk>", "<s>", "</s>")) {
-            added.addObject().put("id", vocab.get(special)).put("content", special).put("single_word", false).put("lstrip", false)
-                    .put("rstrip", false).put("normalized", false).put("special", true);
-        }
-        tok.putNull("normalizer");
-        tok.putObject("pre_tokenizer").put("type", "WhitespaceSplit");
-        tok.putNull("post_processor");
-        tok.putObject("decoder").put("type", "WordPiece").put("prefix", "##").put("cleanup", false);
-        ObjectNode model = tok.putObject("model");
-        model.put("type", "WordLevel");
-        model.put("unk_token", "<unk>");
-        ObjectNode vn = model.putObject("vocab");
-        vocab.forEach(vn::put);
-        json.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("tokenizer.json").toFile(), tok);
+        vocabulary.write(dir);
     }
 
     /** N(0, 1/in): keeps activations at unit scale through the random network. */

@@ -24,6 +24,9 @@ import java.util.TreeMap;
  *       exactly 4 choices are skipped and counted (the paper's rule); numeric labels map to A-D by position
  *   <li>BoolQ: {@code question, title, answer (bool), passage}; the id is {@code idx} when present, else the row number
  *   <li>generic: {@code id, prompt, answers[], label}
+ *   <li>sentiment: tab-separated, not JSON: GLUE's SST-2 ({@code label<TAB>sentence} under a header line whose first
+ *       field is {@code label}) or the UCI review sentences ({@code sentence<TAB>label}, no header); label 0 = negative,
+ *       1 = positive; the id is the file's name and line
  * </ul>
  *
  * A malformed row fails the whole read with the file, line and field.
@@ -77,6 +80,9 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "dataset file not found");
         }
+        if (task == TaskKind.SENTIMENT) {
+            return new Dataset(file, task, sentiment(file), Map.of());
+        }
         List<Example> examples = new ArrayList<>();
         Map<String, Integer> skipped = new TreeMap<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -94,6 +100,7 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
                     case ARC, OBQA -> multipleChoice(r, task, skipped);
                     case BOOLQ -> boolq(r, row);
                     case GENERIC -> generic(r);
+                    case SENTIMENT -> throw new IllegalStateException("read above");
                 };
                 row++;
                 if (e != null) {
@@ -102,6 +109,44 @@ public record Dataset(Path file, TaskKind task, List<Example> examples, Map<Stri
             }
         }
         return new Dataset(file, task, examples, skipped);
+    }
+
+    private static List<Example> sentiment(Path file) throws IOException {
+        List<Example> examples = new ArrayList<>();
+        String name = file.getFileName().toString();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int lineNo = 0;
+            Boolean labelFirst = null;
+            while ((line = in.readLine()) != null) {
+                lineNo++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                String[] fields = line.split("\t", -1);
+                if (labelFirst == null) {
+                    labelFirst = fields[0].strip().equals("label");
+                    if (labelFirst) {
+                        continue;   // SST-2's header
+                    }
+                }
+                if (fields.length != 2) {
+                    throw new DatasetFormatException(file, lineNo, "expected 2 tab-separated fields ("
+                            + (labelFirst ? "label, sentence" : "sentence, label") + "), got " + fields.length);
+                }
+                String text = (labelFirst ? fields[1] : fields[0]).strip();
+                String label = (labelFirst ? fields[0] : fields[1]).strip();
+                if (!label.equals("0") && !label.equals("1")) {
+                    throw new DatasetFormatException(file, lineNo, "label must be 0 (negative) or 1 (positive), got \"" + label + "\"");
+                }
+                if (text.isEmpty()) {
+                    throw new DatasetFormatException(file, lineNo, "empty sentence");
+                }
+                examples.add(new Example(new TaskQuestion(name + ":" + lineNo, TaskKind.SENTIMENT, text, List.of(), null, null, null),
+                        Integer.parseInt(label)));
+            }
+        }
+        return examples;
     }
 
     private static JsonNode parse(Path file, int line, String text) throws DatasetFormatException {

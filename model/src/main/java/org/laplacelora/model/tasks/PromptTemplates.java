@@ -21,6 +21,7 @@ public final class PromptTemplates {
                     + ". Answer:";
             case ARC, OBQA -> SELECT + q.text() + " Choices: " + multipleChoice(q.choices()) + " Answer:";
             case BOOLQ -> "Answer the question with only True or False: " + q.text() + " Context: " + q.context();
+            case SENTIMENT -> "Review: " + q.text() + " Sentiment:";   // not the paper's: it has no sentiment task
             case GENERIC -> q.prompt();
         };
     }

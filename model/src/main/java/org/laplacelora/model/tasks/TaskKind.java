@@ -4,12 +4,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/** The benchmark tasks of the paper, plus a generic raw-prompt task. */
+/** The benchmark tasks of the paper, sentiment for a benchmark with a domain shift, and a generic raw-prompt task. */
 public enum TaskKind {
     WINOGRANDE(List.of("A", "B")),
     ARC(List.of("A", "B", "C", "D")),
     OBQA(List.of("A", "B", "C", "D")),
     BOOLQ(List.of("False", "True")),
+    /** Two-class sentiment of a review sentence (SST-2 and the UCI review sentences): index 0 = negative. */
+    SENTIMENT(List.of("negative", "positive")),
     /** A raw prompt and caller-given one-token answers. */
     GENERIC(List.of());
 

@@ -156,6 +156,30 @@ class TaskTest {
         }
     }
 
+    /** SST-2's format (a header, label first) and the UCI one (no header, label last), and the template. */
+    @Test
+    void sentimentReadsBothReviewFormats(@TempDir Path dir) throws Exception {
+        Path sst2 = dir.resolve("test.tsv");
+        Files.writeString(sst2, "label\tcontent\n1\ta gorgeous , witty , seductive movie .\n0\tit 's a mess .\n");
+        Path uci = dir.resolve("yelp_labelled.txt");
+        Files.writeString(uci, "Wow... Loved this place.\t1\n\nCrust is not good.\t0\n");
+        List<Example> a = Dataset.read(TaskKind.SENTIMENT, sst2).examples();
+        List<Example> b = Dataset.read(TaskKind.SENTIMENT, uci).examples();
+        assertThat(a).extracting(Example::label).containsExactly(1, 0);
+        assertThat(b).extracting(Example::label).containsExactly(1, 0);
+        assertThat(b.get(1).question().id()).isEqualTo("yelp_labelled.txt:3");
+        assertThat(PromptTemplates.render(b.get(0).question())).isEqualTo("Review: Wow... Loved this place. Sentiment:");
+        assertThat(Dataset.read(TaskKind.SENTIMENT, sst2 + "[1:]").examples()).hasSize(1);
+
+        Path bad = dir.resolve("bad.txt");
+        Files.writeString(bad, "Fine.\t1\nNo label here\n");
+        assertThatThrownBy(() -> Dataset.read(TaskKind.SENTIMENT, bad)).isInstanceOf(DatasetFormatException.class)
+                .hasMessageContaining("bad.txt:2:").hasMessageContaining("2 tab-separated fields");
+        Files.writeString(bad, "label\tsentence\n2\tGreat.\n");
+        assertThatThrownBy(() -> Dataset.read(TaskKind.SENTIMENT, bad)).hasMessageContaining("bad.txt:2:")
+                .hasMessageContaining("0 (negative) or 1 (positive), got \"2\"");
+    }
+
     @Test
     void slicesSplitAFileAsThePapersUnshuffledTrainValidationSplit() throws Exception {
         String file = Fixtures.path("data/winogrande-dev-20.jsonl").toString();

@@ -1,5 +1,6 @@
 package org.laplacelora.streams.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -38,6 +39,7 @@ final class EvaluateCommand extends AppCommand {
     @Option(names = "--val", paramLabel = "FILE") Path val;
     @Option(names = "--json", paramLabel = "OUT") Path json;
     @Option(names = "--predictions-out", paramLabel = "FILE.jsonl") Path predictionsOut;
+    @Option(names = "--in-domain", paramLabel = "FILE.jsonl") Path inDomain;
     @Option(names = "--prior-precision", paramLabel = "X") Double priorPrecision;
     @Mixin LinkOptions link = new LinkOptions(Links.EVALUATION_SAMPLES);
     @Mixin BatchSizeOption batch = new BatchSizeOption(8);
@@ -99,8 +101,13 @@ final class EvaluateCommand extends AppCommand {
                 }
             }
             printTable(out, calibration, ablations, tuning, posterior);
+            Map<String, Double> auroc = inDomain == null ? null : OutOfDistribution.auroc(OutOfDistribution.read(inDomain), all);
+            if (auroc != null) {
+                out.printf("out-of-distribution detection, this file against %s (AUROC):%n", inDomain);
+                auroc.forEach((score, a) -> out.printf("  %-34s %.3f%n", OutOfDistribution.title(score), a));
+            }
             if (json != null) {
-                writeJson(calibration, ablations, tuning, posterior, predictive);
+                writeJson(calibration, ablations, tuning, posterior, predictive, auroc);
             }
             if (predictionsOut != null) {
                 writePredictions(all);
@@ -127,7 +134,7 @@ final class EvaluateCommand extends AppCommand {
     }
 
     private void writeJson(Map<Method, Calibration> calibration, Ablations ablations, Tuning tuning, LaplacePosterior posterior,
-                           LinearisedPredictive predictive) throws java.io.IOException {
+                           LinearisedPredictive predictive, Map<String, Double> auroc) throws java.io.IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode root = mapper.createObjectNode();
         ObjectNode methods = root.putObject("methods");
@@ -159,6 +166,20 @@ final class EvaluateCommand extends AppCommand {
             priorOnly.put("lambda", tuning.priorOnly().prior().lambda());
             priorOnly.put("lambda_at_boundary", tuning.priorOnly().atBoundary());
         }
+        if (auroc != null) {
+            ObjectNode ood = root.putObject("ood");
+            ood.put("in_domain", inDomain.toString());
+            auroc.forEach(ood.putObject("auroc")::put);
+        }
+        // The seed that varies between a results table's runs is the adapter's (finetune --seed), not this command's.
+        Path training = posteriorOptions.adapted.adapter.resolve("training.json");
+        if (Files.isRegularFile(training)) {
+            JsonNode trained = mapper.readTree(training.toFile());
+            if (trained.has("seed")) {
+                settings.put("adapter_seed", trained.get("seed").asLong());
+            }
+        }
+        settings.put("adapter", posteriorOptions.adapted.adapter.toString());
         settings.put("posterior", posteriorOptions.posterior.toString());
         settings.put("test_file", test.toString());
         mapper.writeValue(json.toFile(), root);
@@ -189,6 +210,8 @@ final class EvaluateCommand extends AppCommand {
                 if (p.priorOnly() != null) {
                     row.put("prior_only", p.priorOnly());
                 }
+                row.put("entropy", p.entropy());
+                row.put("epistemic", p.epistemic());
                 w.write(line.writeValueAsString(row));
                 w.newLine();
             }

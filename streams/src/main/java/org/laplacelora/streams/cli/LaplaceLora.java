@@ -6,7 +6,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The one command-line app; {@code ./laplace-lora --help} lists its subcommands. */
-@Command(name = "laplace-lora", subcommands = { GenerateCommand.class, FinetuneCommand.class, FitPosteriorCommand.class, EvaluateCommand.class, ReportCommand.class, ScorerCommand.class, CalibratorCommand.class, RefitterCommand.class, RefitNowCommand.class, PosteriorCommand.class, ProduceCommand.class, DashboardCommand.class, DemoCommand.class, StackCommand.class, TopicsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class })
+@Command(name = "laplace-lora", subcommands = { GenerateCommand.class, DatasetsCommand.class, PretrainCommand.class, FinetuneCommand.class, FitPosteriorCommand.class, EvaluateCommand.class, ReportCommand.class, ScorerCommand.class, CalibratorCommand.class, RefitterCommand.class, RefitNowCommand.class, PosteriorCommand.class, ProduceCommand.class, DashboardCommand.class, DemoCommand.class, StackCommand.class, TopicsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class })
 public final class LaplaceLora extends CommandGroup {
     /** Avro (1.12) refuses to load generated classes from packages it is not told to trust. */
     static final String AVRO_TRUSTED = "org.apache.avro.SERIALIZABLE_PACKAGES";

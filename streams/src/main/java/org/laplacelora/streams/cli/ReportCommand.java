@@ -42,11 +42,20 @@ final class ReportCommand extends AppCommand {
             row(out, "Prior only (Σ = I/λ)", runs, "ablations", "prior_only");
         }
         out.printf("%n%d run(s), n = %d test questions each.%n", runs.size(), runs.get(0).get("methods").get("map").get("n").asInt());
-        out.printf("%n| run | seed | convention | λ | τ | T | T uncapped | prior-only λ |%n|---|---:|---|---:|---:|---:|---:|---:|%n");
+        if (runs.stream().allMatch(r -> r.has("ood"))) {
+            out.printf("%nOut-of-distribution detection against the in-domain test set (AUROC; 0.5 = no better than chance):%n%n"
+                    + "| score | AUROC |%n|---|---:|%n");
+            for (java.util.Iterator<String> it = runs.get(0).get("ood").get("auroc").fieldNames(); it.hasNext(); ) {
+                String score = it.next();
+                out.printf("| %s | %s |%n", OutOfDistribution.title(score), stat(runs.stream().map(r -> r.get("ood")).toList(), "auroc", score,
+                        null, 1, 3));
+            }
+        }
+        out.printf("%n| run | adapter seed | convention | λ | τ | T | T uncapped | prior-only λ |%n|---|---:|---|---:|---:|---:|---:|---:|%n");
         for (int i = 0; i < runs.size(); i++) {
             JsonNode st = runs.get(i).get("settings");
             JsonNode ab = runs.get(i).path("ablations");
-            out.printf("| %s | %s | %s | %s | %s | %s | %s | %s |%n", files.get(i).getFileName(), st.path("seed").asText("?"),
+            out.printf("| %s | %s | %s | %s | %s | %s | %s | %s |%n", run(files.get(i)), st.path("adapter_seed").asText("?"),
                     st.path("convention").asText("?"), number(st.get("lambda"), st.get("lambda_at_boundary"), "edge of range"),
                     number(st.get("tau"), null, null), number(st.get("temperature"), st.get("temperature_at_cap"), "cap"),
                     number(ab.path("temperature_uncapped").get("temperature"), ab.path("temperature_uncapped").get("temperature_at_search_end"),
@@ -62,6 +71,12 @@ final class ReportCommand extends AppCommand {
                 stat(runs, group, id, "mean_confidence_minus_accuracy", 100, 1));
     }
 
+    /** A run by its file and the directory it is in: one directory per seed is the usual layout. */
+    private static String run(Path file) {
+        Path parent = file.toAbsolutePath().normalize().getParent();
+        return (parent == null || parent.getFileName() == null ? "" : parent.getFileName() + "/") + file.getFileName();
+    }
+
     /** A setting, "—" when the run did not record it, flagged when it sits where its search stops. */
     private static String number(JsonNode value, JsonNode flag, String where) {
         if (value == null || value.isNull() || value.isMissingNode()) {
@@ -70,8 +85,10 @@ final class ReportCommand extends AppCommand {
         return String.format("%.3g", value.asDouble()) + (flag != null && flag.asBoolean(false) ? " (" + where + ")" : "");
     }
 
+    /** Mean ± standard error over the runs of {@code group.id.field} ({@code group.id} when field is null). */
     private static String stat(List<JsonNode> runs, String group, String id, String field, double scale, int digits) {
-        double[] v = runs.stream().mapToDouble(r -> scale * r.get(group).get(id).get(field).asDouble()).toArray();
+        double[] v = runs.stream().mapToDouble(r -> scale * (field == null ? r.get(group).get(id) : r.get(group).get(id).get(field)).asDouble())
+                .toArray();
         double mean = 0;
         for (double x : v) {
             mean += x / v.length;

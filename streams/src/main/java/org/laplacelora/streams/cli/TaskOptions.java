@@ -16,16 +16,24 @@ final class TaskOptions {
     @Option(names = "--task", required = true, paramLabel = "TASK", descriptionKey = "task.task") String task;
     @Option(names = "--max-length", paramLabel = "N", defaultValue = "300", descriptionKey = "task.max-length") int maxLength;
 
+    @Option(names = "--answers", split = ",", paramLabel = "A,B,...", descriptionKey = "task.answers") List<String> answers;
+
     TaskKind kind() {
-        TaskKind k = TaskKind.parse(task);
-        if (k == TaskKind.GENERIC) {
-            throw new IllegalArgumentException("--task generic has no dataset format for training; use winogrande, arc, obqa or boolq");
-        }
-        return k;
+        return TaskKind.parse(task);
     }
 
     Task bind(ModelLoader.LoadedModel m) {
-        return Task.of(kind(), m.tokenizer());
+        TaskKind k = kind();
+        if (k == TaskKind.GENERIC) {
+            if (answers == null) {
+                throw new IllegalArgumentException("--task generic needs --answers: the one-token answers of its rows, in class order");
+            }
+            return Task.generic(answers, m.tokenizer());
+        }
+        if (answers != null) {
+            throw new IllegalArgumentException("--answers is for --task generic; " + k.id() + " has its own: " + k.answers());
+        }
+        return Task.of(k, m.tokenizer());
     }
 
     /** Reads, renders and tokenizes a dataset; reports what was skipped on stderr. */

@@ -38,14 +38,24 @@ public final class DemoAssets {
     /** Bump when anything below changes what gets built. */
     private static final String VERSION = "demo-v2";
     static final long MODEL_SEED = 7;
-    static final int TRAIN = 120;
+    public static final int TRAIN = 120;
     static final int EPOCHS = 60;
-    static final int VALIDATION = 200;
+    public static final int VALIDATION = 200;
     static final double LABEL_NOISE = 0.1;
 
     public record Paths(Path model, Path adapter, Path posterior, Map<String, Object> report) {}
 
     private DemoAssets() {}
+
+    /** The demo's tiny LLaMA with random weights from its fixed seed, and its tokenizer. */
+    public static void writeModel(Path model) throws IOException {
+        TinyLlama.write(model, SyntheticTask.vocabulary(), TinyLlama.Shape.demo(), MODEL_SEED);
+    }
+
+    /** The demo's generated task, with its label noise. */
+    public static SyntheticTask task() {
+        return new SyntheticTask(LABEL_NOISE);
+    }
 
     public static Path directory(Path cacheRoot) {
         return cacheRoot.resolve(VERSION);
@@ -68,11 +78,11 @@ public final class DemoAssets {
         Files.createDirectories(dir);
         long start = System.nanoTime();
         log.accept("first run: building the demo model in " + dir + " (cached for later runs)");
-        TinyLlama.write(model, SyntheticTask.vocabulary(), TinyLlama.Shape.demo(), MODEL_SEED);
+        writeModel(model);
         Map<String, Object> r = new LinkedHashMap<>();
         try (ModelLoader.LoadedModel m = ModelLoader.load(model, null, Device.cpu());
              NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-            SyntheticTask task = new SyntheticTask(LABEL_NOISE);
+            SyntheticTask task = task();
             Task t = Task.generic(SyntheticTask.ANSWERS, m.tokenizer());
             AtomicInteger tooLong = new AtomicInteger();
             int limit = m.llama().config().maxPositions();

@@ -65,7 +65,7 @@ class LaplaceCommandsTest {
         CommandLineTest.Run report = CommandLineTest.run("report", "--title", "tiny", json.toString(), json.toString());
         assertThat(report.exitCode()).isZero();
         assertThat(report.out()).contains("| Laplace-LoRA |").contains("± 0.0").contains("2 run(s), n = 20")
-                .doesNotContain("Prior only").contains("| eval.json | 0 |");
+                .doesNotContain("Prior only").contains("/eval.json | 3 |");
 
         // With --val: the ablations, tuned on the validation rows, and the flags behind each row.
         Path tuned = dir.resolve("tuned.json");
@@ -77,6 +77,7 @@ class LaplaceCommandsTest {
         JsonNode t = new ObjectMapper().readTree(tuned.toFile());
         JsonNode settings = t.get("settings");
         assertThat(settings.get("seed").asLong()).isEqualTo(4);
+        assertThat(settings.get("adapter_seed").asLong()).as("finetune --seed, from the adapter's training.json").isEqualTo(3);
         assertThat(settings.has("lambda_at_boundary") && settings.has("last_layer_lambda_at_boundary") && settings.has("temperature_at_cap"))
                 .isTrue();
         assertThat(settings.get("temperature_at_cap").asBoolean()).isEqualTo(settings.get("temperature").asDouble() >= 5 * (1 - 1e-6));
@@ -93,7 +94,7 @@ class LaplaceCommandsTest {
         assertThat(new ObjectMapper().readTree(Files.readAllLines(predictions).get(0)).get("prior_only").size()).isEqualTo(2);
         CommandLineTest.Run withAblations = CommandLineTest.run("report", tuned.toString());
         assertThat(withAblations.exitCode()).isZero();
-        assertThat(withAblations.out()).contains("| Temperature, uncapped |").contains("| Prior only (Σ = I/λ) |").contains("| tuned.json | 4 |");
+        assertThat(withAblations.out()).contains("| Temperature, uncapped |").contains("| Prior only (Σ = I/λ) |").contains("| " + dir.getFileName() + "/tuned.json | 3 |");
     }
 
     @Test
