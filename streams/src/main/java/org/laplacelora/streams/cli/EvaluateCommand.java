@@ -60,7 +60,7 @@ final class EvaluateCommand extends AppCommand {
         PrintWriter err = err();
         PrintWriter out = out();
         LaplacePosterior posterior = posteriorOptions.load();
-        LinearisedPredictive predictive = link.predictive(seed.seed);
+        LinearisedPredictive predictive = link.predictive(seed.seed).forPosterior(posterior);
         try (AdaptedModelOptions.Adapted m = posteriorOptions.adapted.load()) {
             Task task = taskOptions.bind(m.model());
             new LaplacePredictor(m.model().llama(), m.adapter(), posterior, predictive).requireAnswers(task.answerIds());
@@ -140,7 +140,8 @@ final class EvaluateCommand extends AppCommand {
         ObjectNode methods = root.putObject("methods");
         calibration.forEach((k, c) -> scores(methods.putObject(k.id()), c));
         ObjectNode settings = root.putObject("settings");
-        settings.put("link", predictive.link().id());
+        settings.put("link", predictive.link().forClasses(posterior.info().answers().size()).id());
+        settings.put("link_chosen_on_validation", posterior.link());
         settings.put("samples", link.samples.samples);
         settings.put("seed", seed.seed);
         settings.put("convention", posterior.info().convention().id());

@@ -8,6 +8,7 @@ import org.laplacelora.model.laplace.curvature.CurvatureConvention;
 import org.laplacelora.model.laplace.posterior.FitReport;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Link;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.model.llama.Llama;
 import org.laplacelora.model.lora.LoraAdapter;
@@ -59,6 +60,20 @@ public final class PosteriorFitting {
                 best = e.getKey();
             }
         }
-        return tuned.get(best).withReport(new FitReport.Validation(val.size(), tuning.link().id(), temperature, best, scores));
+        LaplacePosterior chosen = tuned.get(best).withLink(tuning.link().id());
+        Map<String, Double> linkNll = new java.util.LinkedHashMap<>();
+        if (task.numClasses() > 2) {
+            // The link is chosen like the convention, on the validation rows: Monte Carlo (the paper's) or the
+            // deterministic probit, each with its own λ; never after a look at test numbers.
+            LinearisedPredictive probit = new LinearisedPredictive(Link.PROBIT, 1, o.seed());
+            PriorTuning.Tuned la = PriorTuning.byValidation(v, fitted.get(best), LaplacePosterior.ALL, probit, o.taus(best));
+            linkNll.put(tuning.link().id(), scores.get(best).validationNll());
+            linkNll.put(Link.PROBIT.id(), la.objective());
+            if (la.objective() < scores.get(best).validationNll()) {
+                PriorTuning.Tuned head = PriorTuning.byValidation(v, fitted.get(best), LaplacePosterior.HEAD, probit, new double[] {1});
+                chosen = chosen.withPrior(la.prior()).withLastLayerPrior(head.prior()).withLink(Link.PROBIT.id());
+            }
+        }
+        return chosen.withReport(new FitReport.Validation(val.size(), chosen.link(), temperature, best, scores, linkNll));
     }
 }

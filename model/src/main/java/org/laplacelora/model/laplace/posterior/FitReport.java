@@ -25,12 +25,15 @@ public sealed interface FitReport {
     /**
      * The paper's second protocol: hyperparameters by validation likelihood under {@code tuningLink}, every
      * convention tried, the best-calibrated one chosen; the temperature of the TS baseline fitted on the same data.
+     * With more than two classes the chosen convention is tuned again under the probit link, and {@code linkNll}
+     * holds its validation NLL under each link: the lower one is the posterior's link, {@code tuningLink}.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     record Validation(int validationExamples, String tuningLink, double temperature, CurvatureConvention chosenConvention,
-                      Map<CurvatureConvention, ConventionScore> conventions) implements FitReport {
+                      Map<CurvatureConvention, ConventionScore> conventions, Map<String, Double> linkNll) implements FitReport {
         public Validation {
             conventions = Map.copyOf(conventions);
+            linkNll = linkNll == null ? Map.of() : Map.copyOf(linkNll);   // null in reports from before the link choice
         }
     }
 

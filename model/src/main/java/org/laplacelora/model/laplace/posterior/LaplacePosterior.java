@@ -49,26 +49,31 @@ public final class LaplacePosterior {
             .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)                   // reports of earlier versions
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
 
+    /** {@link #link()} of a posterior whose link was not chosen on validation (and of files from before the choice). */
+    public static final String AUTO_LINK = "auto";
+
     private final PosteriorInfo info;
     private final List<PosteriorBlock> blocks;
     private final PriorPrecision prior;
     private final PriorPrecision lastLayerPrior;
     private final double temperature;
+    private final String link;
     private final FitReport report;
 
     private LaplacePosterior(PosteriorInfo info, List<PosteriorBlock> blocks, PriorPrecision prior, PriorPrecision lastLayerPrior,
-                             double temperature, FitReport report) {
+                             double temperature, String link, FitReport report) {
         this.info = info;
         this.blocks = List.copyOf(blocks);
         this.prior = prior;
         this.lastLayerPrior = lastLayerPrior;
         this.temperature = temperature;
+        this.link = link;
         this.report = report;
     }
 
     /** A posterior of these blocks with prior precision 1 and temperature 1, until tuned. */
     static LaplacePosterior of(PosteriorInfo info, List<PosteriorBlock> blocks) {
-        return new LaplacePosterior(info, blocks, PriorPrecision.of(1), PriorPrecision.of(1), 1, null);
+        return new LaplacePosterior(info, blocks, PriorPrecision.of(1), PriorPrecision.of(1), 1, AUTO_LINK, null);
     }
 
     /** The posterior of a curvature, with prior precision 1 until tuned. */
@@ -103,25 +108,38 @@ public final class LaplacePosterior {
         return temperature;
     }
 
+    /**
+     * The link the prior was tuned for and chosen with on validation data ("mc" or "probit" with more than two classes,
+     * "binary" with two), which a predictive asked for the automatic link uses; "auto" when no link was chosen (the
+     * class-count rule then applies).
+     */
+    public String link() {
+        return link;
+    }
+
+    public LaplacePosterior withLink(String id) {
+        return new LaplacePosterior(info, blocks, prior, lastLayerPrior, temperature, id, report);
+    }
+
     /** How the hyperparameters were chosen (null until tuned). */
     public FitReport report() {
         return report;
     }
 
     public LaplacePosterior withPrior(PriorPrecision p) {
-        return new LaplacePosterior(info, blocks, p, lastLayerPrior, temperature, report);
+        return new LaplacePosterior(info, blocks, p, lastLayerPrior, temperature, link, report);
     }
 
     public LaplacePosterior withLastLayerPrior(PriorPrecision p) {
-        return new LaplacePosterior(info, blocks, prior, p, temperature, report);
+        return new LaplacePosterior(info, blocks, prior, p, temperature, link, report);
     }
 
     public LaplacePosterior withTemperature(double t) {
-        return new LaplacePosterior(info, blocks, prior, lastLayerPrior, t, report);
+        return new LaplacePosterior(info, blocks, prior, lastLayerPrior, t, link, report);
     }
 
     public LaplacePosterior withReport(FitReport r) {
-        return new LaplacePosterior(info, blocks, prior, lastLayerPrior, temperature, r);
+        return new LaplacePosterior(info, blocks, prior, lastLayerPrior, temperature, link, r);
     }
 
     /** Refuses a model or adapter other than the ones the posterior was fitted on. */
@@ -170,7 +188,7 @@ public final class LaplacePosterior {
                     sum(mine.a(), n / (n + np), theirs.a(), np / (n + np), rank)));
         }
         PosteriorInfo blended = info.withData(Math.round(n + np), info.trainLogLikelihood() + weight * previous.info.trainLogLikelihood());
-        return new LaplacePosterior(blended, merged, prior, lastLayerPrior, temperature, report);
+        return new LaplacePosterior(blended, merged, prior, lastLayerPrior, temperature, link, report);
     }
 
     /** a·X + b·Y for two PSD factors given as eigenpairs, re-decomposed (sketched when larger than the rank). */
@@ -294,6 +312,7 @@ public final class LaplacePosterior {
         meta.set("prior", JSON.valueToTree(prior));
         meta.set("last_layer_prior", JSON.valueToTree(lastLayerPrior));
         meta.put("temperature", temperature);
+        meta.put("link", link);
         meta.set("report", JSON.valueToTree(report));
         meta.put("sha256", sha);
         Safetensors.write(out, tensors, Map.of("format", "pt", "laplace_lora", JSON.writeValueAsString(meta)));
@@ -363,7 +382,7 @@ public final class LaplacePosterior {
         }
         return new LaplacePosterior(info, blocks, JSON.treeToValue(meta.get("prior"), PriorPrecision.class),
                 JSON.treeToValue(meta.get("last_layer_prior"), PriorPrecision.class), meta.path("temperature").asDouble(1),
-                report(meta));
+                meta.path("link").asText(AUTO_LINK), report(meta));
     }
 
     /** The tuning report; one this version cannot read is left out (it informs, nothing depends on it). */

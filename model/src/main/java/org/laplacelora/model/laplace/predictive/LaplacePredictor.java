@@ -37,7 +37,7 @@ public final class LaplacePredictor {
         this.llama = llama;
         this.adapter = adapter;
         this.posterior = posterior;
-        this.predictive = predictive;
+        this.predictive = predictive.forPosterior(posterior);
         this.answerIds = posterior.info().answerIds();
         this.priorOnly = priorOnly;
     }

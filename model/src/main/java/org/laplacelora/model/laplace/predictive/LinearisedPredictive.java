@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.core.Linalg;
+import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 
 /**
  * The linearised (GLM) predictive of a Laplace posterior: z ≈ z(θ*) + J(θ − θ*), so z ~ N(μ, S) with μ the
@@ -42,6 +43,19 @@ public final class LinearisedPredictive {
 
     public Link link() {
         return link;
+    }
+
+    /** The same samples and seed with another link. */
+    public LinearisedPredictive withLink(Link other) {
+        return new LinearisedPredictive(other, samples, seed);
+    }
+
+    /**
+     * This predictive for a posterior: the automatic link becomes the one chosen on validation when the posterior was
+     * fitted (stored with it); an explicit link is kept.
+     */
+    public LinearisedPredictive forPosterior(LaplacePosterior posterior) {
+        return link == Link.AUTO && !posterior.link().equals(LaplacePosterior.AUTO_LINK) ? withLink(Link.parse(posterior.link())) : this;
     }
 
     /**
