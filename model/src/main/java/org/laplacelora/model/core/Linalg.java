@@ -15,14 +15,23 @@ public final class Linalg {
 
     public static Eigen symmetricEigen(double[] a, int n) {
         DMatrixRMaj m = new DMatrixRMaj(n, n);
+        double largest = 0;
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {
-                m.set(i, j, 0.5 * (a[i * n + j] + a[j * n + i])); // exact symmetry for the symmetric solver
+                double v = 0.5 * (a[i * n + j] + a[j * n + i]); // exact symmetry for the symmetric solver
+                if (!Double.isFinite(v)) {
+                    throw new ArithmeticException("symmetric eigendecomposition of a " + n + " × " + n + " matrix with a non-finite "
+                            + "entry (" + v + " at " + i + ", " + j + ")");
+                }
+                m.set(i, j, v);
+                largest = Math.max(largest, Math.abs(v));
             }
         }
         EigenDecomposition_F64<DMatrixRMaj> eig = DecompositionFactory_DDRM.eig(n, true, true);
-        if (!eig.decompose(m)) {
-            throw new ArithmeticException("symmetric eigendecomposition of a " + n + " × " + n + " matrix failed");
+        if (!eig.decompose(m.copy())) {
+            // EJML's symmetric QR iteration can stop short of convergence (seen on a 288 × 288 Gram matrix of a sketch);
+            // the SVD of a symmetric matrix has its eigenvectors, and each eigenvalue is vᵀ A v.
+            return bySvd(m, n, largest);
         }
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) {
@@ -39,6 +48,42 @@ public final class Linalg {
             }
         }
         return new Eigen(values, vectors);
+    }
+
+    static Eigen bySvd(DMatrixRMaj m, int n, double largest) {
+        org.ejml.interfaces.decomposition.SingularValueDecomposition_F64<DMatrixRMaj> svd =
+                DecompositionFactory_DDRM.svd(n, n, true, false, false);
+        if (!svd.decompose(m.copy())) {
+            throw new ArithmeticException("symmetric eigendecomposition of a " + n + " × " + n + " matrix failed (largest entry "
+                    + largest + "), and so did its SVD");
+        }
+        DMatrixRMaj u = svd.getU(null, false);
+        double[] values = new double[n];
+        for (int j = 0; j < n; j++) {
+            double q = 0;
+            for (int i = 0; i < n; i++) {
+                double av = 0;
+                for (int k = 0; k < n; k++) {
+                    av += m.get(i, k) * u.get(k, j);
+                }
+                q += u.get(i, j) * av;
+            }
+            values[j] = q;
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (x, y) -> Double.compare(values[y], values[x]));
+        double[] sorted = new double[n];
+        double[] vectors = new double[n * n];
+        for (int j = 0; j < n; j++) {
+            sorted[j] = values[order[j]];
+            for (int i = 0; i < n; i++) {
+                vectors[i * n + j] = u.get(i, order[j]);
+            }
+        }
+        return new Eigen(sorted, vectors);
     }
 
     /**
