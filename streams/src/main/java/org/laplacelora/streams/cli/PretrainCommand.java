@@ -112,9 +112,14 @@ final class PretrainCommand extends AppCommand {
                 double[] lastValidation = {initial};
                 result = LanguageModelTrainer.train(llama, ints(train), ints(validation), s, (step, total, loss, val, rate) -> {
                     smoothed[0] = Double.isNaN(smoothed[0]) ? loss : 0.98 * smoothed[0] + 0.02 * loss;
-                    lastValidation[0] = Double.isNaN(val) ? lastValidation[0] : val;
+                    if (!Double.isNaN(val)) {
+                        lastValidation[0] = val;
+                        // A line of its own: a bar cut to the terminal's width would hide it.
+                        err.printf("%nstep %d: training loss %.3f, validation loss %.3f nats per token, %,.0f tokens/s%n", step,
+                                smoothed[0], val, rate);
+                    }
                     bar.stepTo(step);
-                    bar.setExtraMessage(String.format(" loss %.3f, validation %.3f, %,.0f tokens/s", smoothed[0], lastValidation[0], rate));
+                    bar.setExtraMessage(String.format(" loss %.3f, validation %.3f", smoothed[0], lastValidation[0]));
                 });
             }
             HfCheckpoint.write(out, llama);
