@@ -15,6 +15,11 @@ final class ModelOptions {
 
     /** Applies --threads; the engine reads it once, when it starts, so this must run before anything touches DJL. */
     void configureEngine() {
+        configureEngine(threads);
+    }
+
+    /** --threads of a command without a model to load (pretrain). */
+    static void configureEngine(Integer threads) {
         if (threads != null) {
             System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");

@@ -10,10 +10,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import me.tongfei.progressbar.ProgressBar;
 import org.laplacelora.model.llama.HfCheckpoint;
@@ -25,6 +22,7 @@ import org.laplacelora.model.tokenizer.HfTokenizer;
 import org.laplacelora.model.tokenizer.WordVocabulary;
 import org.laplacelora.model.train.LanguageModelTrainer;
 import org.laplacelora.model.train.LanguageModelTrainerSettingsBuilder;
+import org.laplacelora.streams.posteriors.PosteriorVersions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -72,10 +70,7 @@ final class PretrainCommand extends AppCommand {
                     report);
             return 2;
         }
-        if (threads != null) {
-            System.setProperty("ai.djl.pytorch.num_threads", threads.toString());
-            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-        }
+        ModelOptions.configureEngine(threads);
         List<String> texts = readTexts(text, column);
         WordVocabulary vocabulary = WordVocabulary.mostFrequent(texts, WordVocabulary.Split.LOWERCASE_WORDS_AND_PUNCTUATION, vocabSize,
                 List.of(keepWords));
@@ -146,7 +141,7 @@ final class PretrainCommand extends AppCommand {
     /** Everything the model depends on, the text's sha256 included: a rerun with the same settings is a cache hit. */
     private ObjectNode settings(ObjectMapper json) throws IOException {
         ObjectNode s = json.createObjectNode();
-        s.put("text_sha256", sha256(text));
+        s.put("text_sha256", PosteriorVersions.sha256(Files.readAllBytes(text)));
         s.put("column", column);
         s.put("keep_words", keepWords);
         s.put("vocab_size", vocabSize);
@@ -201,14 +196,6 @@ final class PretrainCommand extends AppCommand {
             throw new DatasetFormatException(file, 1, "no text to pre-train on");
         }
         return texts;
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static int[] ints(List<Integer> list) {
