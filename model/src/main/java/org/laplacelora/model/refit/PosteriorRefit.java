@@ -16,6 +16,7 @@ import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.posterior.PosteriorInfo;
 import org.laplacelora.model.laplace.posterior.PriorPrecision;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
+import org.laplacelora.model.laplace.predictive.Link;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.model.llama.Llama;
 import org.laplacelora.model.lora.LoraAdapter;
@@ -114,7 +115,10 @@ public final class PosteriorRefit {
                                 Settings o, int padId) throws IOException {
         long start = System.nanoTime();
         BufferSplit split = BufferSplit.of(buffer, o.fitFraction(), o.tuneFraction(), o.minGate(), o.seed());
-        LinearisedPredictive link = Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed());
+        // The link a version was fitted with is kept: tuned for, gated with and served with (for two classes it is exact).
+        Link kept = LaplacePosterior.AUTO_LINK.equals(current.link()) ? Link.AUTO : Link.parse(current.link());
+        LinearisedPredictive link = kept == Link.AUTO ? Links.forTuning(task.numClasses(), o.tuningSamples(), o.seed())
+                : new LinearisedPredictive(kept, o.tuningSamples(), o.seed());
         try (NDManager manager = NDManager.newBaseManager(llama.device())) {
             List<FitReport.ForgettingCandidate> candidates = new ArrayList<>();
             List<String> diverged = new ArrayList<>();
@@ -176,7 +180,7 @@ public final class PosteriorRefit {
                     weakestPrior ? String.format("; τ_f %.2g, the smallest tried", forgetting) : "",
                     diverged.isEmpty() ? "" : "; diverged: " + String.join("; ", diverged),
                     accepted ? "accepted" : "rejected");
-            LaplacePosterior candidate = best.posterior().withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
+            LaplacePosterior candidate = best.posterior().withLink(current.link()).withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
                     buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(), o.blendWeight(), forgetting, candidates));
             byte[] adapterFile = best.adapter() == adapter ? null : best.adapter().toBytes();
             return new Outcome(o.mode(), candidate, adapterFile, before, after, candidates, boundary, accepted, reason, split.fit().size(),

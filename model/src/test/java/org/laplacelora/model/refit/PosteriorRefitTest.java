@@ -108,6 +108,20 @@ class PosteriorRefitTest {
         assertThat(o.candidate().temperature()).isEqualTo(temperature).isNotEqualTo(1.7);
     }
 
+    /** A version fitted with a chosen link (here probit, not the exact two-class rule) is tuned, gated and served with it. */
+    @Test
+    void aRefitKeepsTheLinkItsVersionWasFittedWith() throws Exception {
+        PosteriorRefit.Outcome exact = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);
+        PosteriorRefit.Outcome probit = PosteriorRefit.refit(model.llama(), adapter, task, current.withLink("probit"), drifted,
+                options(0.01), 1);
+        assertThat(exact.candidate().link()).isEqualTo(LaplacePosterior.AUTO_LINK);
+        assertThat(probit.candidate().link()).isEqualTo("probit");
+        assertThat(probit.before().laplace().nll()).as("the gate scored the current version with its own link")
+                .isNotCloseTo(exact.before().laplace().nll(), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(probit.before().map().nll()).as("the same rows and mean").isCloseTo(exact.before().map().nll(),
+                org.assertj.core.data.Offset.offset(1e-12));
+    }
+
     @Test
     void theGateRejectsARefitWithNothingToGainAndOneThatMissesTheMargin() throws Exception {
         PosteriorRefit.Outcome first = PosteriorRefit.refit(model.llama(), adapter, task, current, drifted, options(0.01), 1);

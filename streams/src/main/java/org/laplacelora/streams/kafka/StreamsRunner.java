@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.KafkaStreams;
@@ -68,13 +69,19 @@ public final class StreamsRunner implements AutoCloseable {
         p.putAll(overrides);
         StreamsRunner runner = new StreamsRunner(new KafkaStreams(topology, p), applicationId);
         // Settles on RUNNING, or on stopping by itself (state this version cannot read): then start fails at once.
+        // RUNNING is remembered, not read back: a second rebalance (a task restored after a SIGKILL, another
+        // instance joining) can leave RUNNING again within milliseconds, and that is not a failure to start.
         CountDownLatch settled = new CountDownLatch(1);
+        AtomicBoolean reachedRunning = new AtomicBoolean();
         runner.streams.setStateListener((now, before) -> {
             LOG.info("{}: {} -> {}", applicationId, before, now);
             if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
                 runner.stopped.countDown();
             }
-            if (now == KafkaStreams.State.RUNNING || runner.stopped.getCount() == 0) {
+            if (now == KafkaStreams.State.RUNNING) {
+                reachedRunning.set(true);
+            }
+            if (reachedRunning.get() || runner.stopped.getCount() == 0) {
                 settled.countDown();
             }
         });
@@ -85,9 +92,11 @@ public final class StreamsRunner implements AutoCloseable {
             runner.streams.close(Duration.ofSeconds(5));
             throw runner.stoppedOnFailure();
         }
-        if (!inTime || runner.streams.state() != KafkaStreams.State.RUNNING) {
+        if (!reachedRunning.get() || runner.stopped.getCount() == 0) {
+            KafkaStreams.State state = runner.streams.state();
             runner.streams.close(Duration.ofSeconds(5));
-            throw new IllegalStateException(applicationId + " did not reach RUNNING within 120 s (state " + runner.streams.state() + ")");
+            throw new IllegalStateException(applicationId + (inTime ? " stopped before it ran (state " : " did not reach RUNNING within 120 s (state ")
+                    + state + ")");
         }
         return runner;
     }
