@@ -66,8 +66,8 @@ public final class MapTrainer {
         NDArray penalty(LoraAdapter adapter, NDManager scope);
     }
 
-    /** Training loss over the run, and the adapter's accuracy on the training set at the end. */
-    public record Result(int steps, double finalEpochLoss, double trainAccuracy, List<Double> epochLosses) {}
+    /** Training loss over the run ({@link #accuracy} measures the adapter afterwards, for a caller that wants it). */
+    public record Result(int steps, double finalEpochLoss, List<Double> epochLosses) {}
 
     private final Llama llama;
     private final LoraAdapter adapter;
@@ -164,7 +164,7 @@ public final class MapTrainer {
         if (epochBatches > 0) {
             epochLosses.add(epochLoss / epochBatches);
         }
-        return new Result(total, epochLosses.get(epochLosses.size() - 1), accuracy(train, s.batchSize() * 4, s.padId()), epochLosses);
+        return new Result(total, epochLosses.get(epochLosses.size() - 1), epochLosses);
     }
 
     /** Accuracy of the adapter (eval mode) on examples. */

@@ -1,5 +1,7 @@
 package org.laplacelora.streams.cli;
 
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,6 +59,7 @@ final class DemoCommand extends AppCommand {
     @Option(names = "--no-dashboard", descriptionKey = "demo.no-dashboard") boolean noDashboard;
     @Option(names = "--dashboard-port", defaultValue = "8080", paramLabel = "PORT", descriptionKey = "demo.dashboard-port") int dashboardPort;
     @Option(names = "--dashboard-linger-s", defaultValue = "0", paramLabel = "S", descriptionKey = "demo.dashboard-linger-s") long dashboardLingerS;
+    @Option(names = "--threads", defaultValue = "1", paramLabel = "N", descriptionKey = "demo.threads") int threads;
     @Mixin CacheOptions cache;
     @Mixin SeedOption seed = new SeedOption(11);
 
@@ -103,6 +106,23 @@ final class DemoCommand extends AppCommand {
         if (exportAssets != null) {
             return exportAssets(out);
         }
+        if (threads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+        }
+        // The scorer and the refit call PyTorch at the same time here, each with an OpenMP team of --threads; two teams
+        // of 2 on 2 cores spin against each other and doubled the refit's time (docs/benchmarks.md). PyTorch reads the
+        // count when each new thread first computes, so this reaches the components' threads, and is put back after.
+        Engine.getEngine("PyTorch");
+        int threadsBefore = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(threads);
+        try {
+            return run(out);
+        } finally {
+            JniUtils.setNumThreads(threadsBefore);
+        }
+    }
+
+    private int run(PrintStream out) throws Exception {
         QuestionScorer scorer;
         ServedModel refitterModel;
         IntFunction<Example> stream;

@@ -73,6 +73,7 @@ final class FinetuneCommand extends AppCommand {
                     });
                 }
                 adapter.save(out);
+                double trainAccuracy = trainer.accuracy(examples, batch.batchSize * 4, m.tokenizer().bos());
                 ObjectMapper json = new ObjectMapper();
                 ObjectNode report = json.createObjectNode();
                 report.put("model", m.llama().identity());
@@ -86,11 +87,11 @@ final class FinetuneCommand extends AppCommand {
                 report.put("weight_decay", weightDecay);
                 report.put("seed", seed.seed);
                 report.put("final_epoch_loss", result.finalEpochLoss());
-                report.put("train_accuracy", result.trainAccuracy());
+                report.put("train_accuracy", trainAccuracy);
                 report.putPOJO("epoch_losses", result.epochLosses());
                 json.writerWithDefaultPrettyPrinter().writeValue(out.resolve("training.json").toFile(), report);
                 outWriter.printf("adapter written to %s: %d steps, last epoch loss %.4f, train accuracy %.1f%%%n",
-                        out, result.steps(), result.finalEpochLoss(), 100 * result.trainAccuracy());
+                        out, result.steps(), result.finalEpochLoss(), 100 * trainAccuracy);
             }
         }
         return 0;

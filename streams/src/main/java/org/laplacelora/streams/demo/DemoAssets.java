@@ -91,17 +91,18 @@ public final class DemoAssets {
             LoraConfig config = new LoraConfig(8, 16, 0.05, LoraConfig.DEFAULT_TARGETS, m.llama().identity(), false);
             try (LoraAdapter lora = LoraAdapter.initialise(m.llama(), config, 1, manager)) {
                 log.accept(String.format("  fine-tuning the MAP LoRA on %d generated questions ...", train.size()));
-                MapTrainer.Result result = new MapTrainer(m.llama(), lora, t.answerIds()).train(train,
-                        MapTrainerSettingsBuilder.builder().learningRate(3e-3).weightDecay(0).batchSize(16).epochs(EPOCHS).seed(1)
-                                .padId(m.tokenizer().bos()).build(), null, (s, n, l, x) -> {});
+                MapTrainer trainer = new MapTrainer(m.llama(), lora, t.answerIds());
+                trainer.train(train, MapTrainerSettingsBuilder.builder().learningRate(3e-3).weightDecay(0).batchSize(16).epochs(EPOCHS)
+                        .seed(1).padId(m.tokenizer().bos()).build(), null, (s, n, l, x) -> {});
                 lora.save(adapter);
+                double trainAccuracy = trainer.accuracy(train, 64, m.tokenizer().bos());
                 log.accept(String.format("  train accuracy %.1f%% (label noise %.0f%%); fitting the Laplace posterior ...",
-                        100 * result.trainAccuracy(), 100 * LABEL_NOISE));
+                        100 * trainAccuracy, 100 * LABEL_NOISE));
                 LaplacePosterior p = PosteriorFitting.fit(m.llama(), lora, t, train, val,
                         new FitSettings(EnumSet.allOf(CurvatureConvention.class), FisherType.EXACT, 10, 16, false,
                                 Links.REFIT_TUNING_SAMPLES, Double.NaN, 0), m.tokenizer().bos(), x -> {}, x -> {});
                 p.save(posterior);
-                r.put("train_accuracy", result.trainAccuracy());
+                r.put("train_accuracy", trainAccuracy);
                 r.put("convention", p.info().convention().id());
                 r.put("lambda", p.prior().lambda());
                 r.put("temperature", p.temperature());
