@@ -123,8 +123,9 @@ public final class DashboardApp implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        feed.stop();
-        reading.interrupt();   // out of a wait for a topic or for the registry
+        feed.stop();   // a poll returns at once and the consumer closes
+        reading.join(6_000);
+        reading.interrupt();   // still there: out of a wait for a topic or for the registry
         events.close();
         http.close();
         reading.join(10_000);

@@ -89,7 +89,12 @@ final class DashboardFeed implements Runnable {
         } catch (RuntimeException e) {
             LOG.error("the dashboard stopped reading its topics: {}", e.toString(), e);
         } finally {
+            // An interrupt that ended a wait must not cut the close short (Kafka would throw it out of close).
+            boolean interrupted = Thread.interrupted();
             consumer.close(Duration.ofSeconds(5));
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
