@@ -180,8 +180,9 @@ public final class PosteriorRefit {
                     weakestPrior ? String.format("; τ_f %.2g, the smallest tried", forgetting) : "",
                     diverged.isEmpty() ? "" : "; diverged: " + String.join("; ", diverged),
                     accepted ? "accepted" : "rejected");
-            LaplacePosterior candidate = best.posterior().withLink(current.link()).withReport(new FitReport.Refit(o.mode().id(), best.laplace().report(), reason,
-                    buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(), o.blendWeight(), forgetting, candidates));
+            LaplacePosterior candidate = best.posterior().withLink(current.link()).withReport(new FitReport.Refit(o.mode().id(),
+                    best.laplace().report(), reason, buffer.size(), split.fit().size(), split.tune().size(), split.gate().size(),
+                    o.blendWeight(), forgetting, candidates));
             byte[] adapterFile = best.adapter() == adapter ? null : best.adapter().toBytes();
             return new Outcome(o.mode(), candidate, adapterFile, before, after, candidates, boundary, accepted, reason, split.fit().size(),
                     split.tune().size(), split.gate().size(), (System.nanoTime() - start) / 1e9);

@@ -69,9 +69,9 @@ class DemoIT {
     /**
      * The defaults: 3600 questions, the inputs and the rule shift at 1200 and return at 2400. Each shift is detected,
      * answered by an accepted online refit (versions 1 and 2, which the predictions carry), and after each swap
-     * Laplace-LoRA's accuracy is back near (or above) its accuracy before the first shift. "Near" is 15 points, not
-     * the 5 the refit issue asks for: over six recorded swaps (docs/demo.md) the refits reached 65.6–85.8 % against
-     * 74–76 % before the shift, and one in six missed the 5-point bar; between the shift and the swap it is about 25 %.
+     * Laplace-LoRA's accuracy is back within 5 points of (or above) its accuracy before the first shift; between the
+     * shift and the swap it is about 25 %. Over some 30 swaps recorded since refits count their rows from the latest
+     * change point (docs/demo.md), the lowest was 1.1 points below.
      */
     @Test
     void twoShiftsTwoOnlineRefitsAndTheAccuracyComesBackAfterEachSwap(@TempDir Path out) throws Exception {
@@ -107,7 +107,7 @@ class DemoIT {
         for (int i : new int[] {2, 4}) {
             JsonNode p = s.get("phases").get(i);
             assertThat(p.get("laplace").get("accuracy").asDouble()).as("after swap %d (%s) against %.3f before the first shift", i / 2, p, before)
-                    .isGreaterThanOrEqualTo(before - 0.15);
+                    .isGreaterThanOrEqualTo(before - 0.05);
             assertThat(p.get("n").asInt()).as("outcomes after swap %d", i / 2).isGreaterThan(100);
         }
     }

@@ -50,7 +50,7 @@ class SeparateProcessesIT {
             assertThat(LaplaceLora.commandLine().execute(concat(new String[] {"topics", "--bootstrap-servers", bootstrap,
                     "--partitions", "2"}))).isZero();
             String[] model = {"--model", assets.resolve("model").toString(), "--adapter", assets.resolve("adapter").toString(),
-                    "--posterior", assets.resolve("posterior.safetensors").toString(), "--metrics-port", "0"};
+                    "--posterior", assets.resolve("posterior.safetensors").toString(), "--threads", "1", "--metrics-port", "0"};
             String[][] scorerArgs = new String[2][];
             for (int i = 0; i < 2; i++) {
                 scorerArgs[i] = concat(new String[] {"scorer"}, cluster, model, new String[] {"--application-id", "it-scorer",
