@@ -66,7 +66,7 @@ public final class MapTrainer {
         NDArray penalty(LoraAdapter adapter, NDManager scope);
     }
 
-    /** Training loss over the run ({@link #accuracy} measures the adapter afterwards, for a caller that wants it). */
+    /** Training loss over the run ({@link MapTrainer#accuracy} measures the adapter afterwards, for a caller that wants it). */
     public record Result(int steps, double finalEpochLoss, List<Double> epochLosses) {}
 
     private final Llama llama;

@@ -73,8 +73,8 @@ final class DemoCommand extends AppCommand {
         @Option(names = "--refit-gate-margin", defaultValue = "0.01", paramLabel = "NATS") double gateMargin = 0.01;
 
         /**
-         * Half of what the shortest stretch after a shift leaves once a refit's own time (about 12 s at the publishing
-         * rate) is taken out, between 250 and 500: a refit needs rows (with 10 % label noise, the calibration after a swap is
+         * Half of what the shortest stretch after a shift leaves once an allowance of 12 s for the refit's own time (it
+         * takes 5–10 s here with one PyTorch thread per caller) at the publishing rate is taken out, between 250 and 500: a refit needs rows (with 10 % label noise, the calibration after a swap is
          * only as steady as the rows that tune λ and the temperature), and the phase after its swap needs outcomes.
          */
         RefitterSettings settings(int questions, List<Integer> shifts, double rate) {
@@ -84,7 +84,7 @@ final class DemoCommand extends AppCommand {
             }
             int minExamples = this.minExamples != null ? this.minExamples : (int) Math.max(250, Math.min(500, (shortest - 12 * rate) / 2));
             RefitterSettings d = RefitterSettings.defaults();
-            // The standardised detectors fire some 15 outcomes after a shift here: a look-back would put outcomes of
+            // The detectors fire 10–50 outcomes after a shift here: a look-back would put outcomes of
             // the old distribution, under the old rule, into the buffer that should teach the new one.
             return RefitterSettingsBuilder.builder(d).bufferSize(Math.max(500, minExamples)).bufferAge(Duration.ofHours(1)).driftLookback(0)
                     .debounce(Duration.ofMillis(debounceMs))

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -91,7 +92,11 @@ final class DashboardFeed implements Runnable {
         } finally {
             // An interrupt that ended a wait must not cut the close short (Kafka would throw it out of close).
             boolean interrupted = Thread.interrupted();
-            consumer.close(Duration.ofSeconds(5));
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (InterruptException e) {
+                interrupted = true;   // interrupted while closing (a wait outlived the app's grace): closed all the same
+            }
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }

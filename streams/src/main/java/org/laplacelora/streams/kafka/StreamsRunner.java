@@ -88,15 +88,14 @@ public final class StreamsRunner implements AutoCloseable {
         runner.streams.setUncaughtExceptionHandler(runner::onFailure);
         runner.streams.start();
         boolean inTime = settled.await(120, TimeUnit.SECONDS);
-        if (runner.failure != null) {
+        KafkaStreams.State state = runner.streams.state();
+        if (!reachedRunning.get() || runner.failure != null || !state.isRunningOrRebalancing()) {
             runner.streams.close(Duration.ofSeconds(5));
-            throw runner.stoppedOnFailure();
-        }
-        if (!reachedRunning.get() || runner.stopped.getCount() == 0) {
-            KafkaStreams.State state = runner.streams.state();
-            runner.streams.close(Duration.ofSeconds(5));
-            throw new IllegalStateException(applicationId + (inTime ? " stopped before it ran (state " : " did not reach RUNNING within 120 s (state ")
-                    + state + ")");
+            if (runner.failure != null) {
+                throw runner.stoppedOnFailure();
+            }
+            throw new IllegalStateException(applicationId + (reachedRunning.get() ? " stopped right after it started (state "
+                    : inTime ? " stopped before it ran (state " : " did not reach RUNNING within 120 s (state ") + state + ")");
         }
         return runner;
     }

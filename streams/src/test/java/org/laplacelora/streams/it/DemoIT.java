@@ -70,8 +70,8 @@ class DemoIT {
      * The defaults: 3600 questions, the inputs and the rule shift at 1200 and return at 2400. Each shift is detected,
      * answered by an accepted online refit (versions 1 and 2, which the predictions carry), and after each swap
      * Laplace-LoRA's accuracy is back within 5 points of (or above) its accuracy before the first shift; between the
-     * shift and the swap it is about 25 %. Over some 30 swaps recorded since refits count their rows from the latest
-     * change point (docs/demo.md), the lowest was 1.1 points below.
+     * shift and the swap it is about 25 %. Of the swaps recorded since refits count their rows from the latest change
+     * point and that came before the next shift (docs/demo.md), the lowest was 1.1 points below.
      */
     @Test
     void twoShiftsTwoOnlineRefitsAndTheAccuracyComesBackAfterEachSwap(@TempDir Path out) throws Exception {
