@@ -57,8 +57,12 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
     private String waitingFor;
     private Running running;
 
-    /** A refit on the worker: what triggered it, on how many outcomes, from when. */
-    private record Running(Future<Refitter.Result> result, String trigger, int outcomes, long lastVersion, long startedAt) {}
+    /**
+     * A refit on the worker: what triggered it, on how many outcomes (the last with sequence {@code lastSequence}; the
+     * served version's hits on them), from when.
+     */
+    private record Running(Future<Refitter.Result> result, String trigger, boolean drift, int outcomes, long lastSequence, ServedHits hits,
+                           long lastVersion, long startedAt) {}
 
     RefitProcessor(Refitter refitter, RefitterSettings settings) {
         this.refitter = refitter;
@@ -178,12 +182,22 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         }
         List<LabelledOutcome> outcomes = buffer.from(0);
         LOG.info("refitting ({}, {}) on {} labelled question(s)", trigger, settings.refit().mode().id(), outcomes.size());
-        running = new Running(refitter.submit(outcomes, settings.refit()), trigger, outcomes.size(), lastVersion(), now);
+        long lastSequence = outcomes.stream().mapToLong(LabelledOutcome::getSequence).max().orElse(-1);
+        running = new Running(refitter.submit(outcomes, settings.refit()), trigger, due.trigger().contains(Trigger.DRIFT.id()),
+                outcomes.size(), lastSequence, ServedHits.of(outcomes, refitter.servingVersion()), lastVersion(), now);
     }
 
-    /** Publishes (or reports) what the worker made of a refit; the trigger is spent either way. */
+    /**
+     * Publishes (or reports) what the worker made of a refit; the trigger is spent either way, except by a drift refit
+     * overtaken by a change it never saw.
+     */
     private void finish(Running r, long now) {
-        triggers.refitted(now);
+        Overtaken overtaken = r.drift() ? overtaken(r) : null;
+        if (overtaken != null) {
+            triggers.overtaken(overtaken.from(), now);
+        } else {
+            triggers.refitted(now);
+        }
         Refitter.Result result;
         try {
             result = r.result().get();
@@ -202,6 +216,14 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
                     + o.reason() + ")", r.trigger(), r.outcomes(), o, now);
             return;
         }
+        if (overtaken != null) {
+            // What it learnt is what the stream was before the change: the refit from the change on replaces it.
+            report(refitter.servingVersion(), false, String.format("overtaken: %s; version %d keeps serving and a refit on the outcomes "
+                    + "from %d follows (%s)", overtaken.why(), refitter.servingVersion(), overtaken.from(), o.reason()), r.trigger(),
+                    r.outcomes(), o, now);
+            LOG.info("refit overtaken ({}): not published", overtaken.why());
+            return;
+        }
         if (!o.accepted()) {
             report(refitter.servingVersion(), false, o.reason(), r.trigger(), r.outcomes(), o, now);
             LOG.info("refit rejected by the gate: {}; version {} keeps serving", o.reason(), refitter.servingVersion());
@@ -218,6 +240,25 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
             LOG.warn("publishing the refit failed: {}", e.toString());
             report(refitter.servingVersion(), false, "publishing failed: " + e.getMessage(), r.trigger(), r.outcomes(), o, now);
         }
+    }
+
+    /** A change the refit never saw, and the first outcome of what came after it. */
+    private record Overtaken(long from, String why) {}
+
+    /**
+     * Whether the stream changed while a drift refit ran, after its last row: a detector marked an onset there, or the
+     * served version's accuracy on the latest outcomes labelled since differs from its accuracy on the refit's rows.
+     */
+    private Overtaken overtaken(Running r) {
+        long onset = triggers.changeAfter(r.lastSequence());
+        if (onset >= 0) {
+            return new Overtaken(onset, String.format("a change was detected at outcome %d while it ran, after its last row (%d)", onset,
+                    r.lastSequence()));
+        }
+        ServedHits.Change c = r.hits().changeIn(buffer.from(r.lastSequence() + 1));
+        return c == null ? null : new Overtaken(c.fromSequence(), String.format("version %d was right on %.0f%% of the latest %d outcomes "
+                + "labelled while it ran, against %.0f%% of the %d it learnt from (z %.1f)", r.hits().version(), 100 * c.hits().accuracy(),
+                c.hits().n(), 100 * r.hits().accuracy(), r.hits().n(), c.z()));
     }
 
     private void rollback(long to, String by, long now) {

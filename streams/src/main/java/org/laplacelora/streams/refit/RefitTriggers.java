@@ -16,7 +16,9 @@ import org.laplacelora.schemas.state.TriggerState;
  * (it was detected before the last swap) and ignored. Kept in the refitter's state store, so it survives a
  * restart. A refit uses the outcomes from its earliest drift event on, except that a change point detected after the
  * burst that opened the trigger (a new onset: a first alarm may be a false one, or an earlier shift) moves the start
- * to it: outcomes before the latest change are not the distribution the refit should learn.
+ * to it: outcomes before the latest change are not the distribution the refit should learn. For the same reason a
+ * drift refit overtaken by such an onset while it ran (its rows all before it), or by a change its caller saw in
+ * the outcomes labelled meanwhile, is not published: the trigger stays pending, from the change.
  */
 public final class RefitTriggers {
     /** A trigger that fired: what caused it (e.g. "drift+labels"), how many events, and the first outcome to use. */
@@ -128,6 +130,23 @@ public final class RefitTriggers {
             return null;
         }
         return new Due(s.name(), s.events(), s.fromSequence(), false);
+    }
+
+    /**
+     * The onset of a change detected while a drift refit ran, after {@code lastSequence} (the last outcome it was
+     * given), or -1 for none. While it runs its drift trigger stays pending and only a change point moves the
+     * trigger's start forward, so a start beyond the refit's rows is such an onset.
+     */
+    public long changeAfter(long lastSequence) {
+        return s.pending().contains(Trigger.DRIFT) && s.fromSequence() > lastSequence ? s.fromSequence() : -1;
+    }
+
+    /**
+     * A drift refit was overtaken by a change (see {@link #changeAfter}) from outcome {@code from} on: its trigger stays
+     * pending, starting there, and waits its debounce again from now; there is no cooldown, since nothing was published.
+     */
+    public void overtaken(long from, long now) {
+        s = s.withFromSequence(Math.max(s.fromSequence(), from)).withFirstTriggerAt(now).withLastTriggerAt(now);
     }
 
     /** The pending trigger was acted on (refit published or rejected): clear it and start the cooldown. */

@@ -56,6 +56,25 @@ class RefitTriggersTest {
     }
 
     @Test
+    void onlyANewOnsetAfterARunningRefitsRowsOvertakesIt() {
+        RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
+        t.drift(1210, true, 0, 0, 1_000);
+        RefitTriggers.Due due = t.due(2_000);   // the refit runs on the outcomes from 1185 to 1650
+        t.drift(1699, false, 0, 0, 3_000);      // the old version is still as bad as it was: no new onset
+        t.drift(1500, true, 0, 0, 3_500);       // an onset within its rows: they were all it had
+        assertThat(t.changeAfter(1650)).isEqualTo(-1);
+        t.drift(1725, true, 0, 0, 4_000);       // an onset after its last row
+        assertThat(t.changeAfter(1650)).isEqualTo(1725 - 25);
+        t.overtaken(1725 - 25, 5_000);
+        assertThat(t.due(5_999)).as("debounced again from now").isNull();
+        RefitTriggers.Due next = t.due(6_000);
+        assertThat(next.fromSequence()).isEqualTo(1725 - 25);
+        assertThat(next.trigger()).isEqualTo(due.trigger()).isEqualTo("drift");
+        t.refitted(6_000);
+        assertThat(t.changeAfter(0)).as("nothing pending").isEqualTo(-1);
+    }
+
+    @Test
     void staleDriftEventsAreIgnored() {
         RefitTriggers t = new RefitTriggers(settings(0, Duration.ZERO), null);
         assertThat(t.drift(500, true, 1, 2, 0)).startsWith("stale");

@@ -356,6 +356,73 @@ class RefitterTopologyTest {
     }
 
     /**
+     * A change point detected while a drift refit runs, after the last outcome it was given (here a second shift): what the
+     * refit learnt is what the stream was before it, so it is not published, and the drift trigger stays pending from the
+     * change on — the next refit uses only the outcomes from there.
+     */
+    @Test
+    void aDriftRefitOvertakenByAChangeIsNotPublishedAndTheRefitFromTheChangeFollows(@TempDir Path state) throws Exception {
+        // The refitter learns that the worker is done at its next punctuation, which only advancing the clock runs: what is
+        // sent before that comes while the refit runs, however fast it is.
+        RefitterSettings online = settings(100, 5, 0.01).withRefit(settings(100, 5, 0.01).refit().withMode(RefitMode.ONLINE)
+                .withForgetting(List.of(0.5)).withSteps(30).withLearningRate(5e-3));
+        try (Harness h = new Harness(state, online)) {
+            h.sendOutcomes(outcomes);
+            h.drift(5, 0);
+            h.advance(Duration.ofMillis(1100));
+            h.drift(25, 0);                        // a new onset, after the running refit's last outcome (19)
+            h.sendOutcomes(outcomes.stream().map(o -> LabelledOutcome.newBuilder(o).setSequence(o.getSequence() + 20).build()).toList());
+            RefitReport overtaken = h.awaitReport();
+            assertThat(overtaken.getAccepted()).isFalse();
+            assertThat(overtaken.getReason()).startsWith("overtaken: a change was detected at outcome 23 while it ran, after its last row (19)");
+            assertThat(overtaken.getBufferSize()).as("outcomes from 5 − lookback 2 to 19").isEqualTo(17);
+            assertThat(overtaken.getVersion()).isZero();
+            assertThat(h.posteriors.isEmpty()).as("nothing published").isTrue();
+
+            RefitReport next = h.awaitReport();
+            assertThat(next.getTrigger()).startsWith("drift");
+            assertThat(next.getBufferSize()).as("outcomes from 25 − lookback 2 to 39").isEqualTo(17);
+            assertThat(next.getAccepted()).as(next.getReason()).isTrue();
+            assertThat(next.getVersion()).isEqualTo(1);
+            assertThat(Published.read(h.posteriors).manifests()).containsOnlyKeys(1L);
+        }
+    }
+
+    /**
+     * No detector marks the second change here (one that fired stays quiet until the next swap), but the outcomes
+     * labelled while the refit ran show it: the served version, wrong on every row the refit learnt from, is right on
+     * the latest 40 of them (the stream went back to what it was). The refit is not published; the next one uses the
+     * latest outcomes, those that showed the change.
+     */
+    @Test
+    void aDriftRefitIsOvertakenWhenTheServedVersionsAccuracyChangesWhileItRuns(@TempDir Path state) throws Exception {
+        RefitterSettings online = settings(100, 5, 0.01).withRefit(settings(100, 5, 0.01).refit().withMode(RefitMode.ONLINE)
+                .withForgetting(List.of(0.5)).withSteps(30).withLearningRate(5e-3));
+        try (Harness h = new Harness(state, online)) {
+            h.sendOutcomes(outcomes);
+            h.drift(5, 0);
+            h.advance(Duration.ofMillis(1100));
+            List<LabelledOutcome> since = new ArrayList<>();
+            for (int k = 1; k <= 3; k++) {            // 20 more as before, then 40 that the served version gets right
+                for (LabelledOutcome o : outcomes) {
+                    since.add(LabelledOutcome.newBuilder(o).setSequence(o.getSequence() + 20 * k).setLabel(k == 1 ? o.getLabel() : 1 - o.getLabel())
+                            .build());
+                }
+            }
+            h.sendOutcomes(since);
+            RefitReport overtaken = h.awaitReport();
+            assertThat(overtaken.getAccepted()).isFalse();
+            assertThat(overtaken.getReason()).startsWith("overtaken: version 0 was right on 100% of the latest 30 outcomes labelled while it "
+                    + "ran, against 0% of the 17 it learnt from");
+            assertThat(h.posteriors.isEmpty()).as("nothing published").isTrue();
+
+            RefitReport next = h.awaitReport();
+            assertThat(next.getTrigger()).startsWith("drift");
+            assertThat(next.getBufferSize()).as("the latest 30, from outcome 50: after the change, which came at 40").isEqualTo(30);
+        }
+    }
+
+    /**
      * An online refit (on the refitter's worker thread) moves the adapter: its version carries the adapter file with
      * the posterior, the refitter serves both, and a rollback to version 0 brings the starting adapter back.
      */
