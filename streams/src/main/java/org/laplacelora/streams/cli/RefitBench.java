@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.laplacelora.model.laplace.fit.PriorTuning;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
@@ -34,6 +35,7 @@ final class RefitBench extends AppCommand {
     @Option(names = "--held-out", defaultValue = "0", paramLabel = "N") int heldOut;
     @Option(names = "--label-noise", defaultValue = "0.1", paramLabel = "P") double labelNoise;
     @Option(names = "--data-seed", defaultValue = "3", paramLabel = "S") long dataSeed;
+    @Option(names = "--extra-tuning", defaultValue = "0", paramLabel = "N") int extraTuning;
     @Mixin CacheOptions cache;
 
     @Override
@@ -42,6 +44,7 @@ final class RefitBench extends AppCommand {
             int largest = Arrays.stream(sizes).max().orElse(0);
             List<EncodedExample> all = drifted(served, "r", largest, dataSeed);
             List<EncodedExample> test = heldOut > 0 ? drifted(served, "h", heldOut, 1000 + dataSeed) : List.of();
+            List<EncodedExample> extra = extraTuning > 0 ? drifted(served, "x", extraTuning, 2000 + dataSeed) : List.of();
             out().printf("%-9s %6s %4s %4s %4s %10s %10s  %s%n", "mode", "buffer", "fit", "tune", "gate", "median s", "min s",
                     "gate (last run)");
             for (String m : modes) {
@@ -66,6 +69,12 @@ final class RefitBench extends AppCommand {
                             calibration(served, adapter, last.candidate(), "tuning rows", split.tune());
                             calibration(served, adapter, last.candidate(), "gating rows", split.gate());
                             calibration(served, adapter, last.candidate(), "held out", test);
+                            if (!extra.isEmpty()) {
+                                List<EncodedExample> rows = new ArrayList<>(split.tune());
+                                rows.addAll(extra);
+                                calibration(served, adapter, retuned(served, adapter, last.candidate(), rows),
+                                        "held out, λ and T re-tuned on " + rows.size() + " rows", test);
+                            }
                         }
                     }
                     out().flush();
@@ -83,6 +92,19 @@ final class RefitBench extends AppCommand {
             rows.add(served.encode(QuestionProducer.toQuestion(e, Map.of()), e.label()));
         }
         return rows;
+    }
+
+    /**
+     * The candidate with λ (and the last layer's) and the temperature tuned again, as the refit tunes them, on more rows: its
+     * tuning rows and rows labelled later. What a larger tuning split would buy, with the mean and the curvature unchanged.
+     */
+    private static LaplacePosterior retuned(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> rows) {
+        ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
+                List.of(p), x -> {});
+        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+        PriorTuning.Tuned la = PriorTuning.byValidation(v, p, LaplacePosterior.ALL, link, new double[] {p.prior().tau()});
+        PriorTuning.Tuned head = PriorTuning.byValidation(v, p, LaplacePosterior.HEAD, link, new double[] {1});
+        return p.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(v.temperature());
     }
 
     /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
