@@ -218,7 +218,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         }
         if (overtaken != null) {
             // What it learnt is what the stream was before the change: the refit from the change on replaces it.
-            report(refitter.servingVersion(), false, String.format("overtaken: %s; version %d keeps serving and a refit on the outcomes "
+            report(refitter.servingVersion(), "overtaken", String.format("overtaken: %s; version %d keeps serving and a refit on the outcomes "
                     + "from %d follows (%s)", overtaken.why(), refitter.servingVersion(), overtaken.from(), o.reason()), r.trigger(),
                     r.outcomes(), o, now);
             LOG.info("refit overtaken ({}): not published", overtaken.why());
@@ -336,6 +336,12 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
 
     private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o,
                         long now) {
+        report(version, accepted ? "accepted" : "rejected", reason, trigger, bufferSize, o, now);
+    }
+
+    /** @param outcome accepted, rejected, or overtaken (not published, as rejected, but a refit follows: no cause for alarm) */
+    private void report(long version, String outcome, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o, long now) {
+        boolean accepted = outcome.equals("accepted");
         RefitReport.Builder rep = RefitReport.newBuilder().setVersion(version).setAccepted(accepted).setReason(reason).setTrigger(trigger)
                 .setBufferSize(bufferSize).setFitExamples(0).setHeldOutExamples(0).setSeconds(0).setReportedAt(Instant.ofEpochMilli(now));
         if (o != null) {
@@ -349,7 +355,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
                             .setTuningNll(c.tuningNll()).build()).toList());
         }
         context().forward(new Record<>(Long.toString(version), (Object) rep.build(), now));
-        Counter.builder(Telemetry.PREFIX + "refits").description("Refits by outcome and trigger").tag("outcome", accepted ? "accepted" : "rejected")
+        Counter.builder(Telemetry.PREFIX + "refits").description("Refits by outcome and trigger").tag("outcome", outcome)
                 .tag("trigger", trigger.split(" ", 2)[0]).register(Telemetry.registry()).increment();   // "drift (12 events)": drift
     }
 

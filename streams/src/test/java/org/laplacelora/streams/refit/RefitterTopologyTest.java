@@ -2,6 +2,7 @@ package org.laplacelora.streams.refit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,6 +42,7 @@ import org.laplacelora.streams.kafka.Topics;
 import org.laplacelora.streams.posteriors.PosteriorVersions;
 import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.scorer.QuestionScorer;
+import org.laplacelora.streams.telemetry.Telemetry;
 
 /**
  * The refitter's topology on the real fixture model: 20 WinoGrande questions labelled against the model's
@@ -364,6 +366,7 @@ class RefitterTopologyTest {
     void aDriftRefitOvertakenByAChangeIsNotPublishedAndTheRefitFromTheChangeFollows(@TempDir Path state) throws Exception {
         // The refitter learns that the worker is done at its next punctuation, which only advancing the clock runs: what is
         // sent before that comes while the refit runs, however fast it is. A curvature refit: the mode does not matter here.
+        double overtakenBefore = overtakenCount();
         try (Harness h = new Harness(state, settings(100, 5, 0.01))) {
             h.sendOutcomes(outcomes);
             h.drift(5, 0);
@@ -376,6 +379,7 @@ class RefitterTopologyTest {
             assertThat(overtaken.getBufferSize()).as("outcomes from 5 − lookback 2 to 19").isEqualTo(17);
             assertThat(overtaken.getVersion()).isZero();
             assertThat(h.posteriors.isEmpty()).as("nothing published").isTrue();
+            assertThat(overtakenCount()).as("counted apart from rejections, which raise an alert").isEqualTo(overtakenBefore + 1);
 
             RefitReport next = h.awaitReport();
             assertThat(next.getTrigger()).startsWith("drift");
@@ -384,6 +388,12 @@ class RefitterTopologyTest {
             assertThat(next.getVersion()).isEqualTo(1);
             assertThat(Published.read(h.posteriors).manifests()).containsOnlyKeys(1L);
         }
+    }
+
+    /** What Prometheus would scrape: the global registry counts only into the registries added to it. */
+    private static double overtakenCount() {
+        Counter c = Telemetry.prometheus().find(Telemetry.PREFIX + "refits").tag("outcome", "overtaken").counter();
+        return c == null ? 0 : c.count();
     }
 
     /**
