@@ -209,16 +209,29 @@ public final class PosteriorRefit {
                               int padId, LinearisedPredictive link) {
         ValidationSet val = ValidationSet.compute(llama, adapter, task.answerIds(), split.tune(), padId, o.batchSize(), List.of(fitted),
                 n -> {});
-        double[] taus = fitted.info().convention() == CurvatureConvention.PAPER ? FitSettings.PAPER_TAUS : new double[] {1};
-        PriorTuning.Tuned la = o.evidence()
-                ? PriorTuning.byEvidence(fitted, LaplacePosterior.ALL, false, fitted.prior().tau(), 2000)
-                : PriorTuning.byValidation(val, fitted, LaplacePosterior.ALL, link, taus);
-        PriorTuning.Tuned head = o.evidence()
-                ? PriorTuning.byEvidence(fitted, LaplacePosterior.HEAD, false, 1, 2000)
-                : PriorTuning.byValidation(val, fitted, LaplacePosterior.HEAD, link, new double[] {1});
+        if (!o.evidence()) {
+            Tuning t = tuneOn(val, fitted, link);
+            // λ was chosen on exactly this NLL (same rows, blocks and link), so it is the tuning's objective.
+            return new Tuned(adapter, t.posterior(), t.laplace(), t.laplace().objective());
+        }
+        PriorTuning.Tuned la = PriorTuning.byEvidence(fitted, LaplacePosterior.ALL, false, fitted.prior().tau(), 2000);
+        PriorTuning.Tuned head = PriorTuning.byEvidence(fitted, LaplacePosterior.HEAD, false, 1, 2000);
         LaplacePosterior tuned = fitted.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(val.temperature());
-        // By validation, λ was chosen on exactly this NLL (same rows, blocks and link), so it is the tuning's objective.
-        return new Tuned(adapter, tuned, la, o.evidence() ? val.nll(tuned, la.prior(), LaplacePosterior.ALL, link) : la.objective());
+        return new Tuned(adapter, tuned, la, val.nll(tuned, la.prior(), LaplacePosterior.ALL, link));
+    }
+
+    /** A posterior tuned by validation, and the search that chose its λ. */
+    public record Tuning(LaplacePosterior posterior, PriorTuning.Tuned laplace) {}
+
+    /**
+     * A refit's tuning by validation on {@code val} (rows projected onto {@code fitted}): λ of Laplace-LoRA (with τ under the
+     * paper's convention) and of last-layer Laplace by the validation NLL under {@code link}, and the TS temperature.
+     */
+    public static Tuning tuneOn(ValidationSet val, LaplacePosterior fitted, LinearisedPredictive link) {
+        double[] taus = fitted.info().convention() == CurvatureConvention.PAPER ? FitSettings.PAPER_TAUS : new double[] {1};
+        PriorTuning.Tuned la = PriorTuning.byValidation(val, fitted, LaplacePosterior.ALL, link, taus);
+        PriorTuning.Tuned head = PriorTuning.byValidation(val, fitted, LaplacePosterior.HEAD, link, new double[] {1});
+        return new Tuning(fitted.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(val.temperature()), la);
     }
 
     /** The gating rows at the adapter's weights, projected onto the posterior. */

@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.laplacelora.model.laplace.fit.PriorTuning;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
@@ -101,10 +100,7 @@ final class RefitBench extends AppCommand {
     private static LaplacePosterior retuned(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> rows) {
         ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
                 List.of(p), x -> {});
-        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
-        PriorTuning.Tuned la = PriorTuning.byValidation(v, p, LaplacePosterior.ALL, link, new double[] {p.prior().tau()});
-        PriorTuning.Tuned head = PriorTuning.byValidation(v, p, LaplacePosterior.HEAD, link, new double[] {1});
-        return p.withPrior(la.prior()).withLastLayerPrior(head.prior()).withTemperature(v.temperature());
+        return PosteriorRefit.tuneOn(v, p, Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0)).posterior();
     }
 
     /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
