@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
@@ -35,6 +36,10 @@ final class RefitBench extends AppCommand {
     @Option(names = "--label-noise", defaultValue = "0.1", paramLabel = "P") double labelNoise;
     @Option(names = "--data-seed", defaultValue = "3", paramLabel = "S") long dataSeed;
     @Option(names = "--extra-tuning", defaultValue = "0", paramLabel = "N") int extraTuning;
+    @Option(names = "--reliability") boolean reliability;
+    @Option(names = "--forgetting", split = ",", paramLabel = "T,T,...") List<Double> forgetting = PosteriorRefit.Settings.defaults().forgetting();
+    @Option(names = "--online-steps", paramLabel = "N") int steps = PosteriorRefit.Settings.defaults().steps();
+    @Option(names = "--online-lr", paramLabel = "X") double learningRate = PosteriorRefit.Settings.defaults().learningRate();
     @Mixin CacheOptions cache;
 
     @Override
@@ -111,6 +116,18 @@ final class RefitBench extends AppCommand {
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
                 row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
                 row("MAP", v.calibrationAt(1)));
+        if (reliability) {
+            out().printf("      %-3s by confidence: %s%n", "LA", bins(v.calibration(p, p.prior(), LaplacePosterior.ALL, link)));
+            out().printf("      %-3s by confidence: %s%n", "TS", bins(v.calibrationAt(p.temperature())));
+            out().printf("      %-3s by confidence: %s%n", "MAP", bins(v.calibrationAt(1)));
+        }
+    }
+
+    /** Each non-empty bin as "mean confidence → accuracy (count)", in percent. */
+    private static String bins(CalibrationScores s) {
+        return s.bins().stream().filter(b -> b.count() > 0)
+                .map(b -> String.format("%.0f→%.0f (%d)", 100 * b.meanConfidence(), 100 * b.accuracy(), b.count()))
+                .collect(Collectors.joining(" | "));
     }
 
     private static String row(String method, CalibrationScores s) {
@@ -119,7 +136,8 @@ final class RefitBench extends AppCommand {
 
     /** The refitter's defaults with this bench's fractions; the gate's minimum lowered to a fifth of the buffer so that small buffers can be timed. */
     private PosteriorRefit.Settings settings(RefitMode mode, int buffer) {
-        PosteriorRefit.Settings d = PosteriorRefit.Settings.defaults().withFitFraction(fitFraction).withTuneFraction(tuneFraction);
+        PosteriorRefit.Settings d = PosteriorRefit.Settings.defaults().withFitFraction(fitFraction).withTuneFraction(tuneFraction)
+                .withForgetting(forgetting).withSteps(steps).withLearningRate(learningRate);
         return d.withMode(mode).withMinGate(Math.min(d.minGate(), buffer / 5)).withAllowBoundary(mode == RefitMode.CURVATURE);
     }
 
