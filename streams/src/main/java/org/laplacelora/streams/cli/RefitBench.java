@@ -6,12 +6,17 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.DoubleFunction;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.laplacelora.model.core.Categorical;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
 import org.laplacelora.model.laplace.predictive.Links;
 import org.laplacelora.model.lora.LoraAdapter;
+import org.laplacelora.model.metrics.Calibration;
 import org.laplacelora.model.metrics.CalibrationScores;
 import org.laplacelora.model.refit.BufferSplit;
 import org.laplacelora.model.refit.PosteriorRefit;
@@ -37,6 +42,7 @@ final class RefitBench extends AppCommand {
     @Option(names = "--data-seed", defaultValue = "3", paramLabel = "S") long dataSeed;
     @Option(names = "--extra-tuning", defaultValue = "0", paramLabel = "N") int extraTuning;
     @Option(names = "--reliability") boolean reliability;
+    @Option(names = "--noise-floor") boolean noiseFloor;
     @Option(names = "--forgetting", split = ",", paramLabel = "T,T,...") List<Double> forgetting = PosteriorRefit.Settings.defaults().forgetting();
     @Option(names = "--online-steps", paramLabel = "N") int steps = PosteriorRefit.Settings.defaults().steps();
     @Option(names = "--online-lr", paramLabel = "X") double learningRate = PosteriorRefit.Settings.defaults().learningRate();
@@ -73,6 +79,9 @@ final class RefitBench extends AppCommand {
                             calibration(served, adapter, last.candidate(), "tuning rows", split.tune());
                             calibration(served, adapter, last.candidate(), "gating rows", split.gate());
                             calibration(served, adapter, last.candidate(), "held out", test);
+                            if (noiseFloor) {
+                                noiseFloor(served, adapter, last.candidate(), split.tune(), test);
+                            }
                             if (!extra.isEmpty()) {
                                 List<EncodedExample> rows = new ArrayList<>(split.tune());
                                 rows.addAll(extra);
@@ -121,6 +130,67 @@ final class RefitBench extends AppCommand {
             out().printf("      %-3s by confidence: %s%n", "TS", bins(v.calibrationAt(p.temperature())));
             out().printf("      %-3s by confidence: %s%n", "MAP", bins(v.calibrationAt(1)));
         }
+    }
+
+    /**
+     * Laplace-LoRA and temperature scaling with a floor ε under every probability, (1 − ε)·p + ε/K — the predictive of a
+     * likelihood in which a label is replaced by a uniformly random one with probability ε — with ε tuned jointly with λ
+     * (or T) on the tuning rows by their NLL, on a grid, and scored on the held-out rows. An analysis of what one more
+     * scalar of that shape would buy; the refitter has no such floor.
+     */
+    private void noiseFloor(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> tuning,
+                            List<EncodedExample> test) {
+        ValidationSet tune = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), tuning, served.padId(), 32,
+                List.of(p), x -> {});
+        ValidationSet held = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), test, served.padId(), 32,
+                List.of(p), x -> {});
+        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+        double[] lambdas = new double[33];
+        for (int j = 0; j < lambdas.length; j++) {
+            lambdas[j] = p.prior().lambda() * Math.pow(10, (j - 8) / 4.0);    // the tuned λ / 100 … × 10⁶
+        }
+        double[] temperatures = new double[61];
+        for (int j = 0; j < temperatures.length; j++) {
+            temperatures[j] = 0.05 * Math.pow(100, j / 60.0);                 // 0.05 … 5, the temperature's own range
+        }
+        BiFunction<ValidationSet, Double, List<double[]>> la = (v, l) -> IntStream.range(0, v.size())
+                .mapToObj(n -> v.probabilities(n, p, p.prior().withLambda(l), LaplacePosterior.ALL, link)).toList();
+        BiFunction<ValidationSet, Double, List<double[]>> ts = (v, t) -> Arrays.stream(v.mu())
+                .map(mu -> Categorical.softmax(mu, t)).toList();
+        double[] laBest = floorTuned(lambdas, l -> la.apply(tune, l), tune.labels());
+        double[] tsBest = floorTuned(temperatures, t -> ts.apply(tune, t), tune.labels());
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, ε %.2f; TS: T %.3g%s, ε %.2f; tuned on the %d tuning rows)%n",
+                "held out, with a noise floor", test.size(), 100 * held.calibrationAt(1).accuracy(),
+                row("LA", Calibration.of(floored(la.apply(held, laBest[0]), laBest[1]), held.labels())),
+                row("TS", Calibration.of(floored(ts.apply(held, tsBest[0]), tsBest[1]), held.labels())),
+                laBest[0], edge(lambdas, laBest[0]), laBest[1], tsBest[0], edge(temperatures, tsBest[0]), tsBest[1], tuning.size());
+    }
+
+    /** The scale (λ or T) of {@code scales} and ε ∈ {0, 0.01, …, 0.5} with the lowest NLL of the floored predictive. */
+    private static double[] floorTuned(double[] scales, DoubleFunction<List<double[]>> predictive, int[] labels) {
+        double[] best = {scales[0], 0, Double.POSITIVE_INFINITY};
+        for (double scale : scales) {
+            List<double[]> probabilities = predictive.apply(scale);
+            for (int e = 0; e <= 50; e++) {
+                double nll = 0;
+                for (int n = 0; n < labels.length; n++) {
+                    double[] q = probabilities.get(n);
+                    nll -= Math.log((1 - e / 100.0) * q[labels[n]] + e / 100.0 / q.length);
+                }
+                if (nll < best[2]) {
+                    best = new double[] {scale, e / 100.0, nll};
+                }
+            }
+        }
+        return best;
+    }
+
+    private static String edge(double[] grid, double chosen) {
+        return chosen == grid[0] || chosen == grid[grid.length - 1] ? " (the edge of its grid)" : "";
+    }
+
+    private static List<double[]> floored(List<double[]> probabilities, double epsilon) {
+        return probabilities.stream().map(q -> Arrays.stream(q).map(x -> (1 - epsilon) * x + epsilon / q.length).toArray()).toList();
     }
 
     /** Each non-empty bin as "mean confidence → accuracy (count)", in percent. */
