@@ -112,16 +112,13 @@ final class RefitBench extends AppCommand {
      * tuning rows and rows labelled later. What a larger tuning split would buy, with the mean and the curvature unchanged.
      */
     private static LaplacePosterior retuned(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> rows) {
-        ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
-                List.of(p), x -> {});
-        return PosteriorRefit.tuneOn(v, p, Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0)).posterior();
+        return PosteriorRefit.tuneOn(validation(served, adapter, p, rows), p, link(served)).posterior();
     }
 
     /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
     private void calibration(ServedModel served, LoraAdapter adapter, LaplacePosterior p, String what, List<EncodedExample> rows) {
-        ValidationSet v = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32,
-                List.of(p), x -> {});
-        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+        ValidationSet v = validation(served, adapter, p, rows);
+        LinearisedPredictive link = link(served);
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
                 row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
                 row("MAP", v.calibrationAt(1)));
@@ -140,11 +137,9 @@ final class RefitBench extends AppCommand {
      */
     private void noiseFloor(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> tuning,
                             List<EncodedExample> test) {
-        ValidationSet tune = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), tuning, served.padId(), 32,
-                List.of(p), x -> {});
-        ValidationSet held = ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), test, served.padId(), 32,
-                List.of(p), x -> {});
-        LinearisedPredictive link = Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
+        ValidationSet tune = validation(served, adapter, p, tuning);
+        ValidationSet held = validation(served, adapter, p, test);
+        LinearisedPredictive link = link(served);
         double[] lambdas = new double[33];
         for (int j = 0; j < lambdas.length; j++) {
             lambdas[j] = p.prior().lambda() * Math.pow(10, (j - 8) / 4.0);    // the tuned λ / 100 … × 10⁶
@@ -157,40 +152,58 @@ final class RefitBench extends AppCommand {
                 .mapToObj(n -> v.probabilities(n, p, p.prior().withLambda(l), LaplacePosterior.ALL, link)).toList();
         BiFunction<ValidationSet, Double, List<double[]>> ts = (v, t) -> Arrays.stream(v.mu())
                 .map(mu -> Categorical.softmax(mu, t)).toList();
-        double[] laBest = floorTuned(lambdas, l -> la.apply(tune, l), tune.labels());
-        double[] tsBest = floorTuned(temperatures, t -> ts.apply(tune, t), tune.labels());
+        Floor laFloor = Floor.tuned(lambdas, l -> la.apply(tune, l), tune.labels());
+        Floor tsFloor = Floor.tuned(temperatures, t -> ts.apply(tune, t), tune.labels());
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, ε %.2f; TS: T %.3g%s, ε %.2f; tuned on the %d tuning rows)%n",
                 "held out, with a noise floor", test.size(), 100 * held.calibrationAt(1).accuracy(),
-                row("LA", Calibration.of(floored(la.apply(held, laBest[0]), laBest[1]), held.labels())),
-                row("TS", Calibration.of(floored(ts.apply(held, tsBest[0]), tsBest[1]), held.labels())),
-                laBest[0], edge(lambdas, laBest[0]), laBest[1], tsBest[0], edge(temperatures, tsBest[0]), tsBest[1], tuning.size());
+                row("LA", Calibration.of(laFloor.applied(la.apply(held, laFloor.scale())), held.labels())),
+                row("TS", Calibration.of(tsFloor.applied(ts.apply(held, tsFloor.scale())), held.labels())),
+                laFloor.scale(), edge(lambdas, laFloor.scale()), laFloor.epsilon(), tsFloor.scale(), edge(temperatures, tsFloor.scale()),
+                tsFloor.epsilon(), tuning.size());
     }
 
-    /** The scale (λ or T) of {@code scales} and ε ∈ {0, 0.01, …, 0.5} with the lowest NLL of the floored predictive. */
-    private static double[] floorTuned(double[] scales, DoubleFunction<List<double[]>> predictive, int[] labels) {
-        double[] best = {scales[0], 0, Double.POSITIVE_INFINITY};
-        for (double scale : scales) {
-            List<double[]> probabilities = predictive.apply(scale);
-            for (int e = 0; e <= 50; e++) {
-                double nll = 0;
-                for (int n = 0; n < labels.length; n++) {
-                    double[] q = probabilities.get(n);
-                    nll -= Math.log((1 - e / 100.0) * q[labels[n]] + e / 100.0 / q.length);
-                }
-                if (nll < best[2]) {
-                    best = new double[] {scale, e / 100.0, nll};
+    /** A scale of a predictive (λ or T) and the floor ε under its probabilities, (1 − ε)·p + ε/K. */
+    record Floor(double scale, double epsilon) {
+        /** The scale of {@code scales} and ε ∈ {0, 0.01, …, 0.5} with the lowest NLL of the floored predictive of the labels. */
+        static Floor tuned(double[] scales, DoubleFunction<List<double[]>> predictive, int[] labels) {
+            Floor best = null;
+            double bestNll = Double.POSITIVE_INFINITY;
+            for (double scale : scales) {
+                List<double[]> probabilities = predictive.apply(scale);
+                for (int e = 0; e <= 50; e++) {
+                    Floor f = new Floor(scale, e / 100.0);
+                    double nll = 0;
+                    for (int n = 0; n < labels.length; n++) {
+                        nll -= Math.log(f.applied(probabilities.get(n))[labels[n]]);
+                    }
+                    if (nll < bestNll) {
+                        best = f;
+                        bestNll = nll;
+                    }
                 }
             }
+            return best;
         }
-        return best;
+
+        double[] applied(double[] p) {
+            return Arrays.stream(p).map(x -> (1 - epsilon) * x + epsilon / p.length).toArray();
+        }
+
+        List<double[]> applied(List<double[]> probabilities) {
+            return probabilities.stream().map(this::applied).toList();
+        }
     }
 
     private static String edge(double[] grid, double chosen) {
         return chosen == grid[0] || chosen == grid[grid.length - 1] ? " (the edge of its grid)" : "";
     }
 
-    private static List<double[]> floored(List<double[]> probabilities, double epsilon) {
-        return probabilities.stream().map(q -> Arrays.stream(q).map(x -> (1 - epsilon) * x + epsilon / q.length).toArray()).toList();
+    private static ValidationSet validation(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> rows) {
+        return ValidationSet.compute(served.model().llama(), adapter, served.task().answerIds(), rows, served.padId(), 32, List.of(p), x -> {});
+    }
+
+    private static LinearisedPredictive link(ServedModel served) {
+        return Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
     }
 
     /** Each non-empty bin as "mean confidence → accuracy (count)", in percent. */
