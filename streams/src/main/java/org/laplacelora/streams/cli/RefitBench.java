@@ -118,14 +118,15 @@ final class RefitBench extends AppCommand {
     /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
     private void calibration(ServedModel served, LoraAdapter adapter, LaplacePosterior p, String what, List<EncodedExample> rows) {
         ValidationSet v = validation(served, adapter, p, rows);
-        LinearisedPredictive link = link(served);
-        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * v.calibrationAt(1).accuracy(),
-                row("LA", v.calibration(p, p.prior(), LaplacePosterior.ALL, link)), row("TS", v.calibrationAt(p.temperature())),
-                row("MAP", v.calibrationAt(1)));
+        CalibrationScores la = v.calibration(p, p.prior(), LaplacePosterior.ALL, link(served));
+        CalibrationScores ts = v.calibrationAt(p.temperature());
+        CalibrationScores map = v.calibrationAt(1);
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * map.accuracy(), row("LA", la), row("TS", ts),
+                row("MAP", map));
         if (reliability) {
-            out().printf("      %-3s by confidence: %s%n", "LA", bins(v.calibration(p, p.prior(), LaplacePosterior.ALL, link)));
-            out().printf("      %-3s by confidence: %s%n", "TS", bins(v.calibrationAt(p.temperature())));
-            out().printf("      %-3s by confidence: %s%n", "MAP", bins(v.calibrationAt(1)));
+            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
+            out().printf("      %-3s by confidence: %s%n", "TS", bins(ts));
+            out().printf("      %-3s by confidence: %s%n", "MAP", bins(map));
         }
     }
 
