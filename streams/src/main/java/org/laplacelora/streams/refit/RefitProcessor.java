@@ -3,6 +3,7 @@ package org.laplacelora.streams.refit;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
@@ -218,7 +219,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         }
         if (overtaken != null) {
             // What it learnt is what the stream was before the change: the refit from the change on replaces it.
-            report(refitter.servingVersion(), "overtaken", String.format("overtaken: %s; version %d keeps serving and a refit on the outcomes "
+            report(refitter.servingVersion(), Verdict.OVERTAKEN, String.format("overtaken: %s; version %d keeps serving and a refit on the outcomes "
                     + "from %d follows (%s)", overtaken.why(), refitter.servingVersion(), overtaken.from(), o.reason()), r.trigger(),
                     r.outcomes(), o, now);
             LOG.info("refit overtaken ({}): not published", overtaken.why());
@@ -334,15 +335,24 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
         context().forward(new Record<>(key, value, now));
     }
 
-    private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o,
-                        long now) {
-        report(version, accepted ? "accepted" : "rejected", reason, trigger, bufferSize, o, now);
+    /** How a refit ended, as the refit counter's {@code outcome} tag names it. */
+    private enum Verdict {
+        ACCEPTED, REJECTED,
+        /** Not published, as rejected, but a refit from the change follows: no cause for alarm. */
+        OVERTAKEN;
+
+        String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
-    /** @param outcome accepted, rejected, or overtaken (not published, as rejected, but a refit follows: no cause for alarm) */
-    private void report(long version, String outcome, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o, long now) {
-        boolean accepted = outcome.equals("accepted");
-        RefitReport.Builder rep = RefitReport.newBuilder().setVersion(version).setAccepted(accepted).setReason(reason).setTrigger(trigger)
+    private void report(long version, boolean accepted, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o,
+                        long now) {
+        report(version, accepted ? Verdict.ACCEPTED : Verdict.REJECTED, reason, trigger, bufferSize, o, now);
+    }
+
+    private void report(long version, Verdict verdict, String reason, String trigger, long bufferSize, PosteriorRefit.Outcome o, long now) {
+        RefitReport.Builder rep = RefitReport.newBuilder().setVersion(version).setAccepted(verdict == Verdict.ACCEPTED).setReason(reason).setTrigger(trigger)
                 .setBufferSize(bufferSize).setFitExamples(0).setHeldOutExamples(0).setSeconds(0).setReportedAt(Instant.ofEpochMilli(now));
         if (o != null) {
             rep.setFitExamples(o.fitRows()).setHeldOutExamples(o.tuningRows() + o.gateRows()).setTuningExamples((long) o.tuningRows())
@@ -355,7 +365,7 @@ final class RefitProcessor extends ContextualProcessor<String, SpecificRecord, S
                             .setTuningNll(c.tuningNll()).build()).toList());
         }
         context().forward(new Record<>(Long.toString(version), (Object) rep.build(), now));
-        Counter.builder(Telemetry.PREFIX + "refits").description("Refits by outcome and trigger").tag("outcome", outcome)
+        Counter.builder(Telemetry.PREFIX + "refits").description("Refits by outcome and trigger").tag("outcome", verdict.id())
                 .tag("trigger", trigger.split(" ", 2)[0]).register(Telemetry.registry()).increment();   // "drift (12 events)": drift
     }
 
