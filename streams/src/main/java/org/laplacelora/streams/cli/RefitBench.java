@@ -50,6 +50,10 @@ final class RefitBench extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
+        if (heldOut <= 0 && (reliability || noiseFloor || extraTuning > 0)) {
+            throw new IllegalArgumentException("--reliability, --noise-floor and --extra-tuning score the candidate on held-out "
+                    + "questions: give --held-out N as well");
+        }
         try (ServedModel served = cache.demoModel(); ServedModel.Lease version = served.lease()) {
             int largest = Arrays.stream(sizes).max().orElse(0);
             List<EncodedExample> all = drifted(served, "r", largest, dataSeed);

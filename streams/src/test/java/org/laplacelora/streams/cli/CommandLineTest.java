@@ -106,5 +106,9 @@ class CommandLineTest {
         Run badDevice = run("generate", "--model", Fixtures.stories260kBin().toString(), "--tokenizer",
                 Fixtures.tok512().toString(), "--device", "tpu");
         assertThat(badDevice.err()).contains("--device must be auto, cpu, gpu or gpu:N");
+        // Before the demo model is built or read: an analysis that has no held-out questions to score says so.
+        Run noHeldOut = run("bench", "refit", "--noise-floor", "--cache-dir", "no/such/cache");
+        assertThat(noHeldOut.exitCode()).isEqualTo(1);
+        assertThat(noHeldOut.err()).contains("give --held-out N as well");
     }
 }
