@@ -43,6 +43,7 @@ final class RefitBench extends AppCommand {
     @Option(names = "--extra-tuning", defaultValue = "0", paramLabel = "N") int extraTuning;
     @Option(names = "--reliability") boolean reliability;
     @Option(names = "--noise-floor") boolean noiseFloor;
+    @Option(names = "--return") boolean returnShift;
     @Option(names = "--forgetting", split = ",", paramLabel = "T,T,...") List<Double> forgetting = PosteriorRefit.Settings.defaults().forgetting();
     @Option(names = "--online-steps", paramLabel = "N") int steps = PosteriorRefit.Settings.defaults().steps();
     @Option(names = "--online-lr", paramLabel = "X") double learningRate = PosteriorRefit.Settings.defaults().learningRate();
@@ -50,15 +51,15 @@ final class RefitBench extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
-        if (heldOut <= 0 && (reliability || noiseFloor || extraTuning > 0)) {
-            throw new IllegalArgumentException("--reliability, --noise-floor and --extra-tuning score the candidate on held-out "
+        if (heldOut <= 0 && (reliability || noiseFloor || extraTuning > 0 || returnShift)) {
+            throw new IllegalArgumentException("--reliability, --noise-floor, --extra-tuning and --return score candidates on held-out "
                     + "questions: give --held-out N as well");
         }
         try (ServedModel served = cache.demoModel(); ServedModel.Lease version = served.lease()) {
             int largest = Arrays.stream(sizes).max().orElse(0);
-            List<EncodedExample> all = drifted(served, "r", largest, dataSeed);
-            List<EncodedExample> test = heldOut > 0 ? drifted(served, "h", heldOut, 1000 + dataSeed) : List.of();
-            List<EncodedExample> extra = extraTuning > 0 ? drifted(served, "x", extraTuning, 2000 + dataSeed) : List.of();
+            List<EncodedExample> all = questions(served, "r", largest, dataSeed, true);
+            List<EncodedExample> test = heldOut > 0 ? questions(served, "h", heldOut, 1000 + dataSeed, true) : List.of();
+            List<EncodedExample> extra = extraTuning > 0 ? questions(served, "x", extraTuning, 2000 + dataSeed, true) : List.of();
             out().printf("%-9s %6s %4s %4s %4s %10s %10s  %s%n", "mode", "buffer", "fit", "tune", "gate", "median s", "min s",
                     "gate (last run)");
             for (String m : modes) {
@@ -79,18 +80,9 @@ final class RefitBench extends AppCommand {
                         try (NDManager candidate = NDManager.newBaseManager()) {
                             LoraAdapter adapter = last.adapterFile() == null ? version.adapter()
                                     : LoraAdapter.fromBytes(last.adapterFile(), served.model().llama(), candidate);
-                            calibration(served, adapter, last.candidate(), "fitting rows", split.fit());
-                            calibration(served, adapter, last.candidate(), "tuning rows", split.tune());
-                            calibration(served, adapter, last.candidate(), "gating rows", split.gate());
-                            calibration(served, adapter, last.candidate(), "held out", test);
-                            if (noiseFloor) {
-                                noiseFloor(served, adapter, last.candidate(), split.tune(), test);
-                            }
-                            if (!extra.isEmpty()) {
-                                List<EncodedExample> rows = new ArrayList<>(split.tune());
-                                rows.addAll(extra);
-                                calibration(served, adapter, retuned(served, adapter, last.candidate(), rows),
-                                        "held out, λ and T re-tuned on " + rows.size() + " rows", test);
+                            score(served, adapter, last.candidate(), split, test, extra);
+                            if (returnShift) {
+                                returnRefit(served, mode, n, last, adapter, candidate);
                             }
                         }
                     }
@@ -103,9 +95,50 @@ final class RefitBench extends AppCommand {
         return 0;
     }
 
-    private List<EncodedExample> drifted(ServedModel served, String prefix, int n, long seed) {
+    /** A refit candidate on its own fitting, tuning and gating rows and on the held-out questions, with the analyses asked for. */
+    private void score(ServedModel served, LoraAdapter adapter, LaplacePosterior candidate, BufferSplit split, List<EncodedExample> test,
+                       List<EncodedExample> extra) {
+        calibration(served, adapter, candidate, "fitting rows", split.fit());
+        calibration(served, adapter, candidate, "tuning rows", split.tune());
+        calibration(served, adapter, candidate, "gating rows", split.gate());
+        calibration(served, adapter, candidate, "held out", test);
+        if (noiseFloor) {
+            noiseFloor(served, adapter, candidate, split.tune(), test);
+        }
+        if (!extra.isEmpty()) {
+            List<EncodedExample> rows = new ArrayList<>(split.tune());
+            rows.addAll(extra);
+            calibration(served, adapter, retuned(served, adapter, candidate, rows), "held out, λ and T re-tuned on " + rows.size() + " rows",
+                    test);
+        }
+    }
+
+    /**
+     * The demo's second shift: the candidate of the first refit, as the version in service, refitted on a buffer of the same
+     * size from the original distribution (the return), and scored like the first on held-out questions from it.
+     */
+    private void returnRefit(ServedModel served, RefitMode mode, int n, PosteriorRefit.Outcome first, LoraAdapter adapter, NDManager manager)
+            throws IOException {
+        if (!first.accepted()) {
+            out().printf("%-9s %6d  the first refit was rejected, so there is no version to return from%n", mode.id() + " ↩", n);
+            return;
+        }
+        List<EncodedExample> buffer = questions(served, "b", n, 3000 + dataSeed, false);
+        List<EncodedExample> test = questions(served, "g", heldOut, 4000 + dataSeed, false);
+        List<EncodedExample> extra = extraTuning > 0 ? questions(served, "y", extraTuning, 5000 + dataSeed, false) : List.of();
+        PosteriorRefit.Settings o = settings(mode, n);
+        PosteriorRefit.Outcome back = PosteriorRefit.refit(served.model().llama(), adapter, served.task(), first.candidate(), buffer, o,
+                served.padId());
+        out().printf("%-9s %6d %4d %4d %4d %10.2f %10s  the return to the original distribution, from that candidate: %s%n", mode.id() + " ↩",
+                n, back.fitRows(), back.tuningRows(), back.gateRows(), back.seconds(), "", back.reason());
+        LoraAdapter returned = back.adapterFile() == null ? adapter : LoraAdapter.fromBytes(back.adapterFile(), served.model().llama(), manager);
+        score(served, returned, back.candidate(), BufferSplit.of(buffer, fitFraction, tuneFraction, o.minGate(), 0), test, extra);
+    }
+
+    /** {@code n} questions of the demo's task, of the drifted distribution or the original one. */
+    private List<EncodedExample> questions(ServedModel served, String prefix, int n, long seed, boolean drifted) {
         List<EncodedExample> rows = new ArrayList<>();
-        for (Example e : new SyntheticTask(labelNoise).examples(prefix, n, seed, true)) {
+        for (Example e : new SyntheticTask(labelNoise).examples(prefix, n, seed, drifted)) {
             rows.add(served.encode(QuestionProducer.toQuestion(e, Map.of()), e.label()));
         }
         return rows;
