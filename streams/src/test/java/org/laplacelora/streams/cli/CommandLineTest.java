@@ -61,7 +61,8 @@ class CommandLineTest {
             String path = spec.qualifiedName();
             if (String.join("", spec.usageMessage().description()).isBlank()) undescribed.add(path);
             for (CommandLine.Model.ArgSpec arg : spec.args()) {
-                if (String.join("", arg.description()).isBlank()) undescribed.add(path + " " + arg.paramLabel()
+                // A description that only states the default says nothing about what the option does.
+                if (String.join("", arg.description()).replaceFirst("^Default: .*$", "").isBlank()) undescribed.add(path + " " + arg.paramLabel()
                         + (arg instanceof CommandLine.Model.OptionSpec o ? " " + o.longestName() : ""));
             }
             todo.addAll(c.getSubcommands().values());
