@@ -109,6 +109,15 @@ final class DemoCommand extends AppCommand {
         if (threads < 1) {
             throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
         }
+        if (questions != null && questions < 1) {
+            throw new IllegalArgumentException("--questions must be at least 1, got " + questions);
+        }
+        if (windowSize < 1) {
+            throw new IllegalArgumentException("--window-size must be at least 1, got " + windowSize);
+        }
+        if (model == null || questions != null) {
+            shifts(questions != null ? questions : DEFAULT_QUESTIONS);   // a bad --drift-at fails before a model is loaded
+        }
         // The scorer and the refit call PyTorch at the same time here, each with an OpenMP team of --threads; two teams
         // of 2 on 2 cores spin against each other and doubled the refit's time (docs/benchmarks.md). PyTorch reads the
         // count when each new thread first computes, so this reaches the components' threads, and is put back after.
@@ -269,6 +278,13 @@ final class DemoCommand extends AppCommand {
         List<Integer> sorted = driftAt.stream().sorted().toList();
         if (sorted.get(0) < 0 || sorted.size() > 2) {
             throw new IllegalArgumentException("--drift-at takes one or two question numbers (or -1 for no shift), got " + driftAt);
+        }
+        if (sorted.get(sorted.size() - 1) >= questions) {
+            throw new IllegalArgumentException("--drift-at " + sorted.get(sorted.size() - 1) + " is past the last question ("
+                    + (questions - 1) + " of --questions " + questions + "): that shift would never come");
+        }
+        if (sorted.size() == 2 && sorted.get(0).equals(sorted.get(1))) {
+            throw new IllegalArgumentException("--drift-at gives question " + sorted.get(0) + " twice; give two different ones, or one");
         }
         return sorted;
     }

@@ -55,6 +55,7 @@ final class RefitBench extends AppCommand {
             throw new IllegalArgumentException("--reliability, --noise-floor, --extra-tuning and --return score candidates on held-out "
                     + "questions: give --held-out N as well");
         }
+        modes.forEach(RefitMode::parse);   // an unknown mode fails before the demo model is built
         try (ServedModel served = cache.demoModel(); ServedModel.Lease version = served.lease()) {
             int largest = Arrays.stream(sizes).max().orElse(0);
             List<EncodedExample> all = questions(served, "r", largest, dataSeed, true);

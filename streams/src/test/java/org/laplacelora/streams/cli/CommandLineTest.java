@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
 import picocli.CommandLine;
@@ -111,5 +112,16 @@ class CommandLineTest {
         Run noHeldOut = run("bench", "refit", "--noise-floor", "--cache-dir", "no/such/cache");
         assertThat(noHeldOut.exitCode()).isEqualTo(1);
         assertThat(noHeldOut.err()).contains("give --held-out N as well");
+        assertThat(run("bench", "refit", "--modes", "nonsense", "--cache-dir", "no/such/cache").err())
+                .contains("unknown refit mode 'nonsense' (online or curvature)");
+        // The demo's own arguments, before any model is built or loaded (the cache directory is never created).
+        Run lateShift = run("demo", "--drift-at", "5000", "--cache-dir", "no/such/cache");
+        assertThat(lateShift.exitCode()).isEqualTo(1);
+        assertThat(lateShift.err()).contains("--drift-at 5000 is past the last question (3599 of --questions 3600)");
+        Run noQuestions = run("demo", "--questions", "0", "--cache-dir", "no/such/cache");
+        assertThat(noQuestions.err()).contains("--questions must be at least 1, got 0");
+        Run twice = run("demo", "--questions", "600", "--drift-at", "200,200", "--cache-dir", "no/such/cache");
+        assertThat(twice.err()).contains("gives question 200 twice");
+        assertThat(Path.of("no")).doesNotExist();
     }
 }
