@@ -205,7 +205,9 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
             } catch (SchemaRegistryException e) {
                 throw e;
             } catch (IOException e) {
-                last = new IOException(method + " " + base + path + ": " + e.getMessage(), e);
+                // A refused connection's exception has no message: name it, not "null".
+                last = new IOException(method + " " + base + path + ": " + (e.getMessage() != null ? e.getMessage()
+                        : e.getClass().getSimpleName() + " (is the registry reachable there?)"), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while calling the schema registry", e);

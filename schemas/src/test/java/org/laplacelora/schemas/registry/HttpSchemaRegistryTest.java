@@ -78,4 +78,14 @@ class HttpSchemaRegistryTest {
             server.stop(0);
         }
     }
+
+    @Test
+    void aRegistryOutOfReachIsNamedInTheError() {
+        // Port 1 refuses connections; a refused connection's exception has no message of its own.
+        HttpSchemaRegistry client = new HttpSchemaRegistry(new RegistryConfig(List.of("http://127.0.0.1:1"), null, null, null, null,
+                null, 1, Duration.ofMillis(1), Duration.ofSeconds(2)));
+        assertThatThrownBy(() -> client.byId(7)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("GET http://127.0.0.1:1/schemas/ids/7").hasMessageNotContaining("null")
+                .hasMessageContaining("ConnectException");
+    }
 }

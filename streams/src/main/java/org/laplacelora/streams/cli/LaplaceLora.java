@@ -2,6 +2,7 @@ package org.laplacelora.streams.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,7 +25,9 @@ public final class LaplaceLora extends CommandGroup {
         CommandLine cl = new CommandLine(new LaplaceLora());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
-            if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException) {
+            // Kafka's own failures (a broker or registry out of reach, a timeout, a fenced producer) are expected too.
+            if (e instanceof IOException || e instanceof IllegalArgumentException || e instanceof IllegalStateException
+                    || e instanceof KafkaException) {
                 err.println("error: " + e.getMessage());
                 if (Boolean.getBoolean("laplace.lora.trace")) {
                     e.printStackTrace(err);
