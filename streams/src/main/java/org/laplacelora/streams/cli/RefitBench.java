@@ -100,11 +100,11 @@ final class RefitBench extends AppCommand {
     private void score(ServedModel served, LoraAdapter adapter, LaplacePosterior candidate, BufferSplit split, List<EncodedExample> test,
                        List<EncodedExample> extra) {
         calibration(served, adapter, candidate, "fitting rows", split.fit());
-        calibration(served, adapter, candidate, "tuning rows", split.tune());
+        ValidationSet tune = calibration(served, adapter, candidate, "tuning rows", split.tune());
         calibration(served, adapter, candidate, "gating rows", split.gate());
-        calibration(served, adapter, candidate, "held out", test);
+        ValidationSet held = calibration(served, adapter, candidate, "held out", test);
         if (noiseFloor) {
-            noiseFloor(served, adapter, candidate, split.tune(), test);
+            noiseFloor(served, candidate, tune, held);
         }
         if (!extra.isEmpty()) {
             List<EncodedExample> rows = new ArrayList<>(split.tune());
@@ -153,8 +153,8 @@ final class RefitBench extends AppCommand {
         return PosteriorRefit.tuneOn(validation(served, adapter, p, rows), p, link(served)).posterior();
     }
 
-    /** A candidate's three predictives on some rows: where the tuning's NLL optimum leaves the confidence. */
-    private void calibration(ServedModel served, LoraAdapter adapter, LaplacePosterior p, String what, List<EncodedExample> rows) {
+    /** A candidate's three predictives on some rows (where the tuning's NLL optimum leaves the confidence); returns those rows' set. */
+    private ValidationSet calibration(ServedModel served, LoraAdapter adapter, LaplacePosterior p, String what, List<EncodedExample> rows) {
         ValidationSet v = validation(served, adapter, p, rows);
         CalibrationScores la = v.calibration(p, p.prior(), LaplacePosterior.ALL, link(served));
         CalibrationScores ts = v.calibrationAt(p.temperature());
@@ -166,6 +166,7 @@ final class RefitBench extends AppCommand {
             out().printf("      %-3s by confidence: %s%n", "TS", bins(ts));
             out().printf("      %-3s by confidence: %s%n", "MAP", bins(map));
         }
+        return v;
     }
 
     /**
@@ -174,10 +175,7 @@ final class RefitBench extends AppCommand {
      * (or T) on the tuning rows by their NLL, on a grid, and scored on the held-out rows. An analysis of what one more
      * scalar of that shape would buy; the refitter has no such floor.
      */
-    private void noiseFloor(ServedModel served, LoraAdapter adapter, LaplacePosterior p, List<EncodedExample> tuning,
-                            List<EncodedExample> test) {
-        ValidationSet tune = validation(served, adapter, p, tuning);
-        ValidationSet held = validation(served, adapter, p, test);
+    private void noiseFloor(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
         LinearisedPredictive link = link(served);
         double[] lambdas = new double[33];
         for (int j = 0; j < lambdas.length; j++) {
@@ -194,11 +192,11 @@ final class RefitBench extends AppCommand {
         Floor laFloor = Floor.tuned(lambdas, l -> la.apply(tune, l), tune.labels());
         Floor tsFloor = Floor.tuned(temperatures, t -> ts.apply(tune, t), tune.labels());
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, ε %.2f; TS: T %.3g%s, ε %.2f; tuned on the %d tuning rows)%n",
-                "held out, with a noise floor", test.size(), 100 * held.calibrationAt(1).accuracy(),
+                "held out, with a noise floor", held.size(), 100 * held.calibrationAt(1).accuracy(),
                 row("LA", Calibration.of(laFloor.applied(la.apply(held, laFloor.scale())), held.labels())),
                 row("TS", Calibration.of(tsFloor.applied(ts.apply(held, tsFloor.scale())), held.labels())),
                 laFloor.scale(), edge(lambdas, laFloor.scale()), laFloor.epsilon(), tsFloor.scale(), edge(temperatures, tsFloor.scale()),
-                tsFloor.epsilon(), tuning.size());
+                tsFloor.epsilon(), tune.size());
     }
 
     /** A scale of a predictive (λ or T) and the floor ε under its probabilities, (1 − ε)·p + ε/K. */
