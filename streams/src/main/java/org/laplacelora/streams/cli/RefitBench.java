@@ -6,11 +6,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.DoubleFunction;
+import java.util.function.DoubleUnaryOperator;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.laplacelora.model.core.Categorical;
+import org.laplacelora.model.laplace.fit.PriorTuning;
 import org.laplacelora.model.laplace.fit.ValidationSet;
 import org.laplacelora.model.laplace.posterior.LaplacePosterior;
 import org.laplacelora.model.laplace.predictive.LinearisedPredictive;
@@ -43,6 +44,8 @@ final class RefitBench extends AppCommand {
     @Option(names = "--extra-tuning", defaultValue = "0", paramLabel = "N") int extraTuning;
     @Option(names = "--reliability") boolean reliability;
     @Option(names = "--noise-floor") boolean noiseFloor;
+    @Option(names = "--brier") boolean brier;
+    @Option(names = "--curvature-scales", split = ",", paramLabel = "T,T,...") double[] curvatureScales;
     @Option(names = "--return") boolean returnShift;
     @Option(names = "--forgetting", split = ",", paramLabel = "T,T,...") List<Double> forgetting = PosteriorRefit.Settings.defaults().forgetting();
     @Option(names = "--online-steps", paramLabel = "N") int steps = PosteriorRefit.Settings.defaults().steps();
@@ -51,9 +54,13 @@ final class RefitBench extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
-        if (heldOut <= 0 && (reliability || noiseFloor || extraTuning > 0 || returnShift)) {
-            throw new IllegalArgumentException("--reliability, --noise-floor, --extra-tuning and --return score candidates on held-out "
+        if (heldOut <= 0 && (reliability || noiseFloor || brier || curvatureScales != null || extraTuning > 0 || returnShift)) {
+            throw new IllegalArgumentException("--reliability, --noise-floor, --brier, --curvature-scales, --extra-tuning and --return score candidates on held-out "
                     + "questions: give --held-out N as well");
+        }
+        if (curvatureScales != null && Arrays.stream(curvatureScales).anyMatch(t -> !(t >= 0))) {
+            throw new IllegalArgumentException("--curvature-scales takes scales τ ≥ 0 (0 is the prior alone), got "
+                    + Arrays.toString(curvatureScales));
         }
         modes.forEach(RefitMode::parse);   // an unknown mode fails before the demo model is built
         try (ServedModel served = cache.demoModel(); ServedModel.Lease version = served.lease()) {
@@ -105,6 +112,12 @@ final class RefitBench extends AppCommand {
         ValidationSet held = calibration(served, adapter, candidate, "held out", test);
         if (noiseFloor) {
             noiseFloor(served, candidate, tune, held);
+        }
+        if (brier) {
+            brier(served, candidate, tune, held);
+        }
+        if (curvatureScales != null) {
+            curvatureScaled(served, candidate, tune, held);
         }
         if (!extra.isEmpty()) {
             List<EncodedExample> rows = new ArrayList<>(split.tune());
@@ -176,27 +189,94 @@ final class RefitBench extends AppCommand {
      * scalar of that shape would buy; the refitter has no such floor.
      */
     private void noiseFloor(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
-        LinearisedPredictive link = link(served);
-        double[] lambdas = new double[33];
-        for (int j = 0; j < lambdas.length; j++) {
-            lambdas[j] = p.prior().lambda() * Math.pow(10, (j - 8) / 4.0);    // the tuned λ / 100 … × 10⁶
-        }
-        double[] temperatures = new double[61];
-        for (int j = 0; j < temperatures.length; j++) {
-            temperatures[j] = 0.05 * Math.pow(100, j / 60.0);                 // 0.05 … 5, the temperature's own range
-        }
-        BiFunction<ValidationSet, Double, List<double[]>> la = (v, l) -> IntStream.range(0, v.size())
-                .mapToObj(n -> v.probabilities(n, p, p.prior().withLambda(l), LaplacePosterior.ALL, link)).toList();
-        BiFunction<ValidationSet, Double, List<double[]>> ts = (v, t) -> Arrays.stream(v.mu())
-                .map(mu -> Categorical.softmax(mu, t)).toList();
-        Floor laFloor = Floor.tuned(lambdas, l -> la.apply(tune, l), tune.labels());
-        Floor tsFloor = Floor.tuned(temperatures, t -> ts.apply(tune, t), tune.labels());
+        Scales g = new Scales(served, p);
+        Floor laFloor = Floor.tuned(g.lambdas, l -> g.laplace(tune, l), tune.labels());
+        Floor tsFloor = Floor.tuned(g.temperatures, t -> g.temperature(tune, t), tune.labels());
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, ε %.2f; TS: T %.3g%s, ε %.2f; tuned on the %d tuning rows)%n",
                 "held out, with a noise floor", held.size(), 100 * held.calibrationAt(1).accuracy(),
-                row("LA", Calibration.of(laFloor.applied(la.apply(held, laFloor.scale())), held.labels())),
-                row("TS", Calibration.of(tsFloor.applied(ts.apply(held, tsFloor.scale())), held.labels())),
-                laFloor.scale(), edge(lambdas, laFloor.scale()), laFloor.epsilon(), tsFloor.scale(), edge(temperatures, tsFloor.scale()),
+                row("LA", Calibration.of(laFloor.applied(g.laplace(held, laFloor.scale())), held.labels())),
+                row("TS", Calibration.of(tsFloor.applied(g.temperature(held, tsFloor.scale())), held.labels())),
+                laFloor.scale(), edge(g.lambdas, laFloor.scale()), laFloor.epsilon(), tsFloor.scale(), edge(g.temperatures, tsFloor.scale()),
                 tsFloor.epsilon(), tune.size());
+    }
+
+    /**
+     * λ and the temperature chosen on the tuning rows by their Brier score instead of their NLL, and scored on the held-out
+     * rows. The NLL's optimum of one scale is weighted by the logits' size, so it calibrates the most confident questions
+     * first; the Brier score weights each question by how much its confidence can still move. An analysis only.
+     */
+    private void brier(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
+        Scales g = new Scales(served, p);
+        double lambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(tune, l), tune.labels()).brier());
+        double t = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(tune, x), tune.labels()).brier());
+        CalibrationScores la = Calibration.of(g.laplace(held, lambda), held.labels());
+        CalibrationScores ts = Calibration.of(g.temperature(held, t), held.labels());
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, NLL-tuned %.3g; TS: T %.3g%s, NLL-tuned %.3g; on the %d tuning rows)%n",
+                "held out, tuned by Brier", held.size(), 100 * held.calibrationAt(1).accuracy(), row("LA", la), row("TS", ts),
+                lambda, edge(g.lambdas, lambda), p.prior().lambda(), t, edge(g.temperatures, t), p.temperature(), tune.size());
+        if (reliability) {
+            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
+            out().printf("      %-3s by confidence: %s%n", "TS", bins(ts));
+        }
+    }
+
+    /**
+     * λ tuned jointly with a scale τ of the curvature, Λ = τ·(G ⊗ A) + λ·I (the reference's two-dimensional grid of
+     * Algorithm 3), on the tuning rows by their NLL, and scored on the held-out rows. An analysis only; the refit keeps τ = 1.
+     */
+    private void curvatureScaled(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
+        LinearisedPredictive link = link(served);
+        PriorTuning.Tuned t = PriorTuning.byValidation(tune, p, LaplacePosterior.ALL, link, curvatureScales);
+        CalibrationScores la = held.calibration(p, t.prior(), LaplacePosterior.ALL, link);
+        double tau = t.prior().tau();
+        boolean tauEdge = tau == Arrays.stream(curvatureScales).min().orElseThrow() || tau == Arrays.stream(curvatureScales).max().orElseThrow();
+        out().printf("    %-12s %5d: acc %5.1f%% | %s   (λ %.3g%s, τ %.3g%s; τ = 1: λ %.3g; on the %d tuning rows)%n",
+                "held out, λ and τ tuned", held.size(), 100 * la.accuracy(), row("LA", la), t.prior().lambda(),
+                t.atBoundary() ? " (the edge of its range)" : "", tau, tauEdge ? " (the edge of its grid)" : "", p.prior().lambda(), tune.size());
+        if (reliability) {
+            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
+        }
+    }
+
+    /** The grids of λ and T that the analyses search, and each method's predictive at one of their points. */
+    private static final class Scales {
+        final double[] lambdas = new double[33];
+        final double[] temperatures = new double[61];
+        private final LaplacePosterior posterior;
+        private final LinearisedPredictive link;
+
+        Scales(ServedModel served, LaplacePosterior posterior) {
+            this.posterior = posterior;
+            this.link = link(served);
+            for (int j = 0; j < lambdas.length; j++) {
+                lambdas[j] = posterior.prior().lambda() * Math.pow(10, (j - 8) / 4.0);    // the tuned λ / 100 … × 10⁶
+            }
+            for (int j = 0; j < temperatures.length; j++) {
+                temperatures[j] = 0.05 * Math.pow(100, j / 60.0);                 // 0.05 … 5, the temperature's own range
+            }
+        }
+
+        List<double[]> laplace(ValidationSet v, double lambda) {
+            return IntStream.range(0, v.size())
+                    .mapToObj(n -> v.probabilities(n, posterior, posterior.prior().withLambda(lambda), LaplacePosterior.ALL, link)).toList();
+        }
+
+        List<double[]> temperature(ValidationSet v, double t) {
+            return Arrays.stream(v.mu()).map(mu -> Categorical.softmax(mu, t)).toList();
+        }
+
+        static double minimising(double[] grid, DoubleUnaryOperator loss) {
+            double best = grid[0];
+            double bestLoss = Double.POSITIVE_INFINITY;
+            for (double x : grid) {
+                double l = loss.applyAsDouble(x);
+                if (l < bestLoss) {
+                    best = x;
+                    bestLoss = l;
+                }
+            }
+            return best;
+        }
     }
 
     /** A scale of a predictive (λ or T) and the floor ε under its probabilities, (1 − ε)·p + ε/K. */
