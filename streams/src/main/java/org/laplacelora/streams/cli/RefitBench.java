@@ -230,9 +230,10 @@ final class RefitBench extends AppCommand {
         CalibrationScores la = held.calibration(p, t.prior(), LaplacePosterior.ALL, link);
         double tau = t.prior().tau();
         boolean tauEdge = tau == Arrays.stream(curvatureScales).min().orElseThrow() || tau == Arrays.stream(curvatureScales).max().orElseThrow();
-        out().printf("    %-12s %5d: acc %5.1f%% | %s   (λ %.3g%s, τ %.3g%s; τ = 1: λ %.3g; on the %d tuning rows)%n",
+        out().printf("    %-12s %5d: acc %5.1f%% | %s   (λ %.3g%s, τ %.3g%s; as served: λ %.3g, τ %.3g; on the %d tuning rows)%n",
                 "held out, λ and τ tuned", held.size(), 100 * la.accuracy(), row("LA", la), t.prior().lambda(),
-                t.atBoundary() ? " (the edge of its range)" : "", tau, tauEdge ? " (the edge of its grid)" : "", p.prior().lambda(), tune.size());
+                t.atBoundary() ? " (the edge of its range)" : "", tau, tauEdge ? " (the edge of its grid)" : "", p.prior().lambda(),
+                p.prior().tau(), tune.size());
         if (reliability) {
             out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
         }
