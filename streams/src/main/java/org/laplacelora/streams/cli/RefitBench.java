@@ -84,7 +84,7 @@ final class RefitBench extends AppCommand {
                     out().printf("%-9s %6d %4d %4d %4d %10.2f %10.2f  %s%n", mode.id(), n, last.fitRows(), last.tuningRows(), last.gateRows(),
                             seconds[repeats / 2], seconds[0], last.reason());
                     if (!test.isEmpty()) {
-                        BufferSplit split = BufferSplit.of(all.subList(0, n), fitFraction, tuneFraction, settings(mode, n).minGate(), 0);
+                        BufferSplit split = split(all.subList(0, n), settings(mode, n));
                         try (NDManager candidate = NDManager.newBaseManager()) {
                             LoraAdapter adapter = last.adapterFile() == null ? version.adapter()
                                     : LoraAdapter.fromBytes(last.adapterFile(), served.model().llama(), candidate);
@@ -146,7 +146,12 @@ final class RefitBench extends AppCommand {
         out().printf("%-9s %6d %4d %4d %4d %10.2f %10s  the return to the original distribution, from that candidate: %s%n", mode.id() + " ↩",
                 n, back.fitRows(), back.tuningRows(), back.gateRows(), back.seconds(), "", back.reason());
         LoraAdapter returned = back.adapterFile() == null ? adapter : LoraAdapter.fromBytes(back.adapterFile(), served.model().llama(), manager);
-        score(served, returned, back.candidate(), BufferSplit.of(buffer, fitFraction, tuneFraction, o.minGate(), 0), test, extra);
+        score(served, returned, back.candidate(), split(buffer, o), test, extra);
+    }
+
+    /** The fitting, tuning and gating rows a refit with settings {@code o} made of {@code buffer}. */
+    private static BufferSplit split(List<EncodedExample> buffer, PosteriorRefit.Settings o) {
+        return BufferSplit.of(buffer, o.fitFraction(), o.tuneFraction(), o.minGate(), o.seed());
     }
 
     /** {@code n} questions of the demo's task, of the drifted distribution or the original one. */
@@ -175,9 +180,9 @@ final class RefitBench extends AppCommand {
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s | %s%n", what, rows.size(), 100 * map.accuracy(), row("LA", la), row("TS", ts),
                 row("MAP", map));
         if (reliability) {
-            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
-            out().printf("      %-3s by confidence: %s%n", "TS", bins(ts));
-            out().printf("      %-3s by confidence: %s%n", "MAP", bins(map));
+            printBins("LA", la);
+            printBins("TS", ts);
+            printBins("MAP", map);
         }
         return v;
     }
@@ -215,8 +220,8 @@ final class RefitBench extends AppCommand {
                 "held out, tuned by Brier", held.size(), 100 * held.calibrationAt(1).accuracy(), row("LA", la), row("TS", ts),
                 lambda, edge(g.lambdas, lambda), p.prior().lambda(), t, edge(g.temperatures, t), p.temperature(), tune.size());
         if (reliability) {
-            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
-            out().printf("      %-3s by confidence: %s%n", "TS", bins(ts));
+            printBins("LA", la);
+            printBins("TS", ts);
         }
     }
 
@@ -235,7 +240,7 @@ final class RefitBench extends AppCommand {
                 t.atBoundary() ? " (the edge of its range)" : "", tau, tauEdge ? " (the edge of its grid)" : "", p.prior().lambda(),
                 p.prior().tau(), tune.size());
         if (reliability) {
-            out().printf("      %-3s by confidence: %s%n", "LA", bins(la));
+            printBins("LA", la);
         }
     }
 
@@ -324,11 +329,11 @@ final class RefitBench extends AppCommand {
         return Links.forTuning(served.task().numClasses(), Links.REFIT_TUNING_SAMPLES, 0);
     }
 
-    /** Each non-empty bin as "mean confidence → accuracy (count)", in percent. */
-    private static String bins(CalibrationScores s) {
-        return s.bins().stream().filter(b -> b.count() > 0)
+    /** One method's line of non-empty bins, each as "mean confidence → accuracy (count)", in percent. */
+    private void printBins(String method, CalibrationScores s) {
+        out().printf("      %-3s by confidence: %s%n", method, s.bins().stream().filter(b -> b.count() > 0)
                 .map(b -> String.format("%.0f→%.0f (%d)", 100 * b.meanConfidence(), 100 * b.accuracy(), b.count()))
-                .collect(Collectors.joining(" | "));
+                .collect(Collectors.joining(" | ")));
     }
 
     private static String row(String method, CalibrationScores s) {
