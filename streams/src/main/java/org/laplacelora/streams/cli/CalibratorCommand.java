@@ -1,5 +1,6 @@
 package org.laplacelora.streams.cli;
 
+import java.util.Map;
 import org.laplacelora.streams.calibrator.CalibratorApp;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.telemetry.HttpEndpoint;
@@ -16,10 +17,11 @@ final class CalibratorCommand extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
+        Map<String, Object> membership = app.streamsSettings();
         KafkaSettings kafka = kafkaOptions.settings();
         AtomicReference<CalibratorApp> started = new AtomicReference<>();
         try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
-             CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), app.applicationId, app.stateDir())) {
+             CalibratorApp running = CalibratorApp.start(kafka, calibrator.settings(), app.applicationId, app.stateDir(), membership)) {
             started.set(running);
             System.err.printf("calibrator metrics at %smetrics%n", http.url());
             System.err.printf("calibrator running: %s + %s → %s (Ctrl-C to stop)%n", kafka.topicNames().predictions(),

@@ -1,5 +1,6 @@
 package org.laplacelora.streams.cli;
 
+import java.util.Map;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.posteriors.ServedModel;
 import org.laplacelora.streams.refit.RefitterApp;
@@ -20,11 +21,12 @@ final class RefitterCommand extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
+        Map<String, Object> membership = app.streamsSettings();
         KafkaSettings kafka = kafkaOptions.settings();
         AtomicReference<RefitterApp> started = new AtomicReference<>();
         try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
              ServedModel served = posterior.serve(maxLength);
-             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), app.applicationId, app.stateDir())) {
+             RefitterApp running = RefitterApp.start(kafka, served, refitter.settings(), app.applicationId, app.stateDir(), membership)) {
             started.set(running);
             System.err.printf("refitter metrics at %smetrics%n", http.url());
             System.err.printf("refitter running: %s + %s + %s → %s, %s; serving version %d (Ctrl-C to stop)%n",

@@ -1,5 +1,6 @@
 package org.laplacelora.streams.cli;
 
+import java.util.Map;
 import org.laplacelora.streams.kafka.KafkaSettings;
 import org.laplacelora.streams.scorer.QuestionScorer;
 import org.laplacelora.streams.scorer.ScorerApp;
@@ -18,11 +19,12 @@ final class ScorerCommand extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
+        Map<String, Object> membership = app.streamsSettings();
         KafkaSettings kafka = kafkaOptions.settings();
         AtomicReference<ScorerApp> started = new AtomicReference<>();
         try (HttpEndpoint http = metrics.start(kafkaOptions.config, () -> started.get() != null && started.get().ready());
              QuestionScorer scorer = scoring.load(posterior);
-             ScorerApp running = ScorerApp.start(kafka, scorer, scoring.settings(), app.applicationId, app.stateDir())) {
+             ScorerApp running = ScorerApp.start(kafka, scorer, scoring.settings(), app.applicationId, app.stateDir(), membership)) {
             started.set(running);
             System.err.printf("scorer metrics at %smetrics%n", http.url());
             System.err.printf("scorer running: %s → %s, posterior version %d (%s is version 0; newer ones come from %s) "

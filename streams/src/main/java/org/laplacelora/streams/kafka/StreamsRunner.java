@@ -8,6 +8,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -32,6 +34,8 @@ public final class StreamsRunner implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     /** Failures at one record that make it deterministic. */
     static final int REPEATS = 3;
+    /** Kafka's rule for the name of a group's static member. */
+    private static final Pattern INSTANCE_ID = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private volatile Throwable failure;
     /** Passing failures in a row (registry or broker out of reach): each waits longer before the next thread, up to {@link Backoff#MAX}. */
@@ -98,6 +102,20 @@ public final class StreamsRunner implements AutoCloseable {
                     : inTime ? " stopped before it ran (state " : " did not reach RUNNING within 120 s (state ") + state + ")");
         }
         return runner;
+    }
+
+    /**
+     * Kafka's static membership for an instance named {@code instanceId} (stable across its restarts, unique in its
+     * application): a restart takes the instance's partitions back as soon as it joins, where a new member waits
+     * out the session of the one it replaces (45 s by default) — a SIGKILLed and restarted scorer stalls its
+     * partitions for that long otherwise. Kafka Streams suffixes the name with each stream thread's index.
+     */
+    public static Map<String, Object> staticMember(String instanceId) {
+        // checked here, so that a bad name fails before anything starts rather than in the stream thread
+        if (!INSTANCE_ID.matcher(instanceId).matches() || instanceId.equals(".") || instanceId.equals("..")) {
+            throw new IllegalArgumentException("instance id '" + instanceId + "': Kafka takes 1 to 249 letters, digits, '.', '_' and '-'");
+        }
+        return Map.of(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
     }
 
     private StreamThreadExceptionResponse onFailure(Throwable e) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
 import picocli.CommandLine;
@@ -125,6 +127,16 @@ class CommandLineTest {
         assertThat(noQuestions.err()).contains("--questions must be at least 1, got 0");
         Run twice = run("demo", "--questions", "600", "--drift-at", "200,200", "--cache-dir", "no/such/cache");
         assertThat(twice.err()).contains("gives question 200 twice");
+        // Kafka's rule for a member's name, before the model is loaded or Kafka is reached.
+        for (String service : List.of("scorer", "calibrator", "refitter")) {
+            List<String> args = new ArrayList<>(List.of(service, "--instance-id", "scorer 1"));
+            if (!service.equals("calibrator")) {
+                args.addAll(List.of("--model", "no/such/model", "--adapter", "no/such/adapter", "--posterior", "no/such/posterior"));
+            }
+            Run badName = run(args.toArray(String[]::new));
+            assertThat(badName.exitCode()).as(service).isEqualTo(1);
+            assertThat(badName.err()).as(service).startsWith("error: instance id 'scorer 1': Kafka takes 1 to 249 letters, digits, '.', '_' and '-'");
+        }
         assertThat(Path.of("no")).doesNotExist();
     }
 }

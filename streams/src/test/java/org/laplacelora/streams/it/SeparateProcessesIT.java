@@ -28,7 +28,8 @@ import org.laplacelora.streams.kafka.Topics;
  * The README's "Run it as separate processes", as a user types it: `stack`, `topics`, two scorers, the calibrator
  * and the refitter each a JVM of its own, `produce` publishing the demo's exported questions over 2 partitions.
  * Then the real faults, each a SIGKILL (no shutdown hook, no flush) followed by a restart under the same
- * application id: a scorer three times (the first, the second, the first again) at 20, 40 and 60 % of the
+ * application id, state directory and instance id (static membership: the restart takes its partitions back as
+ * soon as it joins): a scorer three times (the first, the second, the first again) at 20, 40 and 60 % of the
  * stream, the calibrator once at 50 %, and the refitter in the middle of a refit it was asked for. Read back
  * read_committed: every question predicted exactly once, every labelled outcome counted exactly once in the
  * calibrator's running metrics, and no partial or doubled posterior version on the topic.
@@ -54,13 +55,13 @@ class SeparateProcessesIT {
             String[][] scorerArgs = new String[2][];
             for (int i = 0; i < 2; i++) {
                 scorerArgs[i] = concat(new String[] {"scorer"}, cluster, model, new String[] {"--application-id", "it-scorer",
-                        "--state-dir", work.resolve("scorer-" + i).toString()});
+                        "--state-dir", work.resolve("scorer-" + i).toString(), "--instance-id", "scorer-" + i});
             }
             String[] calibratorArgs = concat(new String[] {"calibrator"}, cluster, new String[] {"--application-id", "it-calibrator",
-                    "--state-dir", work.resolve("calibrator").toString(), "--metrics-port", "0"});
+                    "--state-dir", work.resolve("calibrator").toString(), "--instance-id", "calibrator", "--metrics-port", "0"});
             // a gate that lets any refit through: the stream has no drift, and the test needs a version published after the kill
             String[] refitterArgs = concat(new String[] {"refitter"}, cluster, model, new String[] {"--application-id", "it-refitter",
-                    "--state-dir", work.resolve("refitter").toString(), "--buffer-size", "500", "--gate-margin=-10", "--allow-boundary"});
+                    "--state-dir", work.resolve("refitter").toString(), "--instance-id", "refitter", "--buffer-size", "500", "--gate-margin=-10", "--allow-boundary"});
             ChildJvm[] scorers = {new ChildJvm(scorerArgs[0]), new ChildJvm(scorerArgs[1])};
             ChildJvm calibrator = new ChildJvm(calibratorArgs);
             ChildJvm refitter = new ChildJvm(refitterArgs);
