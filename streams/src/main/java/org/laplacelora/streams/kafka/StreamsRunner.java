@@ -9,10 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.laplacelora.streams.telemetry.Telemetry;
@@ -49,9 +51,14 @@ public final class StreamsRunner implements AutoCloseable {
     private String lastFailure;
     private int sameFailures;
 
-    private StreamsRunner(KafkaStreams streams, String name) {
+    /** Static members of replaced threads to take out of the group, when the instance has a name; else null. */
+    private final ReplacedMembers replaced;
+
+    private StreamsRunner(KafkaStreams streams, String name, String instanceId, Map<String, Object> adminSettings) {
         this.streams = streams;
         this.name = name;
+        this.replaced = instanceId == null ? null : new ReplacedMembers(name, instanceId, adminSettings,
+                () -> streams.metadataForLocalThreads().stream().map(ThreadMetadata::threadName).collect(Collectors.toSet()));
     }
 
     /**
@@ -71,7 +78,8 @@ public final class StreamsRunner implements AutoCloseable {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
         p.putAll(overrides);
-        StreamsRunner runner = new StreamsRunner(new KafkaStreams(topology, p), applicationId);
+        StreamsRunner runner = new StreamsRunner(new KafkaStreams(topology, p), applicationId,
+                (String) p.get(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)), kafka.kafka());
         // Settles on RUNNING, or on stopping by itself (state this version cannot read): then start fails at once.
         // RUNNING is remembered, not read back: a second rebalance (a task restored after a SIGKILL, another
         // instance joining) can leave RUNNING again within milliseconds, and that is not a failure to start.
@@ -95,6 +103,7 @@ public final class StreamsRunner implements AutoCloseable {
         KafkaStreams.State state = runner.streams.state();
         if (!reachedRunning.get() || runner.failure != null || !state.isRunningOrRebalancing()) {
             runner.streams.close(Duration.ofSeconds(5));
+            runner.closeReplaced();
             if (runner.failure != null) {
                 throw runner.stoppedOnFailure();
             }
@@ -108,7 +117,8 @@ public final class StreamsRunner implements AutoCloseable {
      * Kafka's static membership for an instance named {@code instanceId} (stable across its restarts, unique in its
      * application): a restart takes the instance's partitions back as soon as it joins, where a new member waits
      * out the session of the one it replaces (45 s by default) — a SIGKILLed and restarted scorer stalls its
-     * partitions for that long otherwise. Kafka Streams suffixes the name with each stream thread's index.
+     * partitions for that long otherwise. Kafka Streams suffixes the name with each stream thread's index; the member
+     * of a thread replaced after a failure is taken out of the group ({@link ReplacedMembers}).
      */
     public static Map<String, Object> staticMember(String instanceId) {
         // checked here, so that a bad name fails before anything starts rather than in the stream thread
@@ -148,7 +158,7 @@ public final class StreamsRunner implements AutoCloseable {
                 } catch (InterruptedException interrupted) {
                     Thread.currentThread().interrupt();
                 }
-                return StreamThreadExceptionResponse.REPLACE_THREAD;
+                return replace();
             }
         }
         transientFailures.set(0);
@@ -162,7 +172,21 @@ public final class StreamsRunner implements AutoCloseable {
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         }
         LOG.error("{}: stream thread failed ({} of {} in a row); replacing it", name, sameFailures, REPEATS, e);
+        return replace();
+    }
+
+    /** Replaces the failing stream thread, which is the current one. */
+    private StreamThreadExceptionResponse replace() {
+        if (replaced != null) {
+            replaced.remove(Thread.currentThread());
+        }
         return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+
+    private void closeReplaced() {
+        if (replaced != null) {
+            replaced.close();
+        }
     }
 
     /** What makes two failures the same: every message down the causes (the first names the record). */
@@ -218,6 +242,7 @@ public final class StreamsRunner implements AutoCloseable {
             LOG.warn("{}: unbinding its meters failed: {}", name, e.toString());
         }
         streams.close(Duration.ofSeconds(30));
+        closeReplaced();
         LOG.info("{} closed", name);
     }
 }

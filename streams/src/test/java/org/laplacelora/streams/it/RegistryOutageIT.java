@@ -26,6 +26,7 @@ import org.laplacelora.streams.calibrator.CalibratorApp;
 import org.laplacelora.streams.calibrator.CalibratorSettings;
 import org.laplacelora.streams.kafka.EmbeddedKafka;
 import org.laplacelora.streams.kafka.KafkaSettings;
+import org.laplacelora.streams.kafka.StreamsRunner;
 import org.laplacelora.streams.produce.QuestionProducer;
 import org.laplacelora.streams.scorer.QuestionScorer;
 import org.laplacelora.streams.scorer.ScorerApp;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * started again 30 s later on the same port and data. While it is gone, a scorer and a calibrator start on a backlog
  * published before (they know no schema yet, so they must ask it) and a new producer publishes: all of them wait, with a
  * growing backoff, and go on once it answers. Nothing is dead-lettered for the outage, nothing lost, nothing
- * doubled.
+ * doubled. The two are named instances ({@code --instance-id}), so the member of each stream thread replaced after a
+ * failure is taken out of its group and the new thread gets the partitions at once, not after the old one's session.
  */
 class RegistryOutageIT {
     private static final Duration START = Duration.ofSeconds(120);
@@ -73,9 +75,10 @@ class RegistryOutageIT {
                 // Fresh settings: nothing cached, as in processes started during the outage; they start while it lasts.
                 ExecutorService starting = Executors.newFixedThreadPool(2);
                 Future<ScorerApp> scorerStarting = starting.submit(() -> ScorerApp.start(KafkaSettings.of(cluster.bootstrap(), url, null,
-                        (short) 1), scorer, scoring, "it-outage-scorer", state.resolve("scorer")));
+                        (short) 1), scorer, scoring, "it-outage-scorer", state.resolve("scorer"), StreamsRunner.staticMember("scorer-1")));
                 Future<CalibratorApp> calibratorStarting = starting.submit(() -> CalibratorApp.start(KafkaSettings.of(cluster.bootstrap(), url,
-                        null, (short) 1), CalibratorSettings.defaults().withWindowSize(10), "it-outage-calibrator", state.resolve("calibrator")));
+                        null, (short) 1), CalibratorSettings.defaults().withWindowSize(10), "it-outage-calibrator", state.resolve("calibrator"),
+                        StreamsRunner.staticMember("calibrator-1")));
                 starting.shutdown();
                 try (QuestionProducer producer = new QuestionProducer(KafkaSettings.of(cluster.bootstrap(), url, null, (short) 1),
                         Duration.ofMillis(100), 1.0, 0)) {
@@ -105,6 +108,11 @@ class RegistryOutageIT {
                             .toList();
                     assertThat(waits).as("the scorer and the calibrator met the outage and waited").anyMatch(m -> m.startsWith("it-outage-scorer"))
                             .anyMatch(m -> m.startsWith("it-outage-calibrator"));
+                    List<String> members = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                            .filter(m -> m.contains("the replaced stream thread's member")).toList();
+                    assertThat(members).as("each replaced thread's member taken out of its group").isNotEmpty()
+                            .allMatch(m -> m.startsWith("it-outage-scorer: removed scorer-1-") || m.startsWith("it-outage-calibrator: removed calibrator-1-"))
+                            .anyMatch(m -> m.startsWith("it-outage-scorer")).anyMatch(m -> m.startsWith("it-outage-calibrator"));
                 }
             } finally {
                 registry.close();
