@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
@@ -34,6 +35,7 @@ final class ReplacedMembers implements AutoCloseable {
         return t;
     });
     private Admin admin;
+    private boolean closed;
 
     /**
      * @param instanceId the instance's name; Kafka Streams suffixes it with each thread's index
@@ -53,26 +55,34 @@ final class ReplacedMembers implements AutoCloseable {
             return;
         }
         String member = instanceId + "-" + dead.getName().substring(at + THREAD.length());
-        worker.execute(() -> {
-            try {
-                dead.join(WAIT.toMillis());
-                if (liveThreads.get().contains(dead.getName())) {
-                    return;   // the replacement runs under the same index, so it already is that member
-                }
-                admin().removeMembersFromConsumerGroup(groupId, new RemoveMembersFromConsumerGroupOptions(List.of(new MemberToRemove(member))))
-                        .all().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                LOG.info("{}: removed {}, the replaced stream thread's member, so that its partitions go to the new thread now", groupId,
-                        member);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                LOG.warn("{}: could not remove {}, the replaced stream thread's member ({}); its partitions wait out its session",
-                        groupId, member, e.toString());
+        try {
+            worker.execute(() -> removeOnceStopped(dead, member));
+        } catch (RejectedExecutionException closing) {
+            // the app is closing: nothing will take the partitions over
+        }
+    }
+
+    private void removeOnceStopped(Thread dead, String member) {
+        try {
+            dead.join(WAIT.toMillis());
+            if (liveThreads.get().contains(dead.getName())) {
+                return;   // the replacement runs under the same index, so it already is that member
             }
-        });
+            admin().removeMembersFromConsumerGroup(groupId, new RemoveMembersFromConsumerGroupOptions(List.of(new MemberToRemove(member))))
+                    .all().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.info("{}: removed {}, the replaced stream thread's member, so that its partitions go to the new thread now", groupId, member);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            LOG.warn("{}: could not remove {}, the replaced stream thread's member ({}); its partitions wait out its session", groupId,
+                    member, e.toString());
+        }
     }
 
     private synchronized Admin admin() {
+        if (closed) {
+            throw new IllegalStateException("the app is closing");
+        }
         if (admin == null) {
             admin = Admin.create(adminSettings);
         }
@@ -81,6 +91,7 @@ final class ReplacedMembers implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         worker.shutdownNow();
         if (admin != null) {
             admin.close(Duration.ofSeconds(5));
