@@ -82,10 +82,10 @@ public final class KfacPenalty implements MapTrainer.Prior, AutoCloseable {
             NDArray delta = matrix(adapter, t.block(), scope).sub(t.previous());
             delta.attach(scope);
             NDArray rotated = delta.transpose().matMul(t.qg()).transpose().matMul(t.qa());   // Q_Gᵀ Δ Q_A [kG, kA]
-            NDArray term = rotated.square().mul(t.weights()).sum().add(delta.square().sum().mul((float) t.lambda()));
+            NDArray term = rotated.square().mul(t.weights()).sum().add(Tensors.times(delta.square().sum(), t.lambda()));
             total = total == null ? term : total.add(term);
         }
-        return total.mul(0.5f);
+        return Tensors.times(total, 0.5);
     }
 
     /** The block's weight matrix in the adapter: A [r, in], B [out, r] (the head's: its answer rows). */

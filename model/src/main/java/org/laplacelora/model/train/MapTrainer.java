@@ -138,7 +138,7 @@ public final class MapTrainer {
                     NDArray labels = scope.create(batch.stream().mapToLong(EncodedExample::label).toArray()).reshape(-1, 1);
                     NDArray objective = z.logSoftmax(1).gather(labels, 1).neg().mean();
                     if (prior != null) {
-                        objective = objective.add(prior.penalty(adapter, scope).div(train.size()));
+                        objective = objective.add(Tensors.times(prior.penalty(adapter, scope), 1.0 / train.size()));
                     }
                     gc.backward(objective);
                     loss = objective.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();

@@ -66,6 +66,38 @@ class KfacPenaltyTest {
 
     @Test
     void penaltyAndGradientMatchTheDensePrecision() {
+        penaltyAndGradientAgainstTheDensePrecision(() -> {});
+    }
+
+    /**
+     * Autograd keeps every scalar factor of the penalty for its backward. A scalar that lived in a Java buffer which
+     * DJL freed after the product (what {@code NDArray.mul(number)} does) comes back from the backward as whatever
+     * has been written over that memory since; here a collection and a flood of small buffers come in between.
+     */
+    @Test
+    void theGradientIsRightWhenMemoryIsCollectedAndReusedBeforeTheBackward() {
+        penaltyAndGradientAgainstTheDensePrecision(() -> {
+            for (int round = 0; round < 3; round++) {
+                System.gc();
+                try {
+                    Thread.sleep(50);   // the direct buffers' cleaner frees their memory on its own thread
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                List<java.nio.ByteBuffer> flood = new java.util.ArrayList<>();
+                for (int i = 0; i < 20_000; i++) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 + 4 * (i % 4)).order(java.nio.ByteOrder.nativeOrder());
+                    while (b.hasRemaining()) {
+                        b.putFloat(1e30f);
+                    }
+                    flood.add(b);
+                }
+                flood.clear();
+            }
+        });
+    }
+
+    private void penaltyAndGradientAgainstTheDensePrecision(Runnable beforeTheBackward) {
         double forgetting = 0.4;
         try (NDManager scope = manager.newSubManager();
              KfacPenalty penalty = new KfacPenalty(posterior, previous, forgetting, scope)) {
@@ -82,6 +114,7 @@ class KfacPenaltyTest {
             double got;
             try (GradientCollector gc = Autograd.collector()) {
                 NDArray value = penalty.penalty(moved, scope);
+                beforeTheBackward.run();
                 gc.backward(value);
                 got = value.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
             }

@@ -50,8 +50,8 @@ class SlowRefitIT {
             ServedModel served = fixture.served();
             served.swap(LaplacePosterior.fromBytes(served.posterior().toBytes()).withPrior(PriorPrecision.of(1e4)), 0);
             List<LabelledOutcome> outcomes = ScorerFixture.driftedOutcomes(fixture);
-            // Online updates of many steps: several seconds on the fixture model, longer than the transaction timeout. Two
-            // forgetting factors, so that a rare divergence of one (the update is not bit-reproducible across runs) loses nothing.
+            // Online updates of many steps, for two forgetting factors: several seconds on the fixture model, longer than the
+            // transaction timeout.
             PosteriorRefit.Settings slow = PosteriorRefit.Settings.defaults().withMode(RefitMode.ONLINE).withForgetting(List.of(1.0, 0.5))
                     .withSteps(400).withBatchSize(4).withMinGate(3).withTuningSamples(1000).withAllowBoundary(true);
             RefitterSettings settings = new RefitterSettings(100, Duration.ofDays(1), 0, Duration.ZERO, Duration.ofMillis(200),
