@@ -2,7 +2,6 @@ package org.laplacelora.model.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 
 /** Conversions between DJL arrays and Java arrays. */
 public final class Tensors {
@@ -31,11 +30,11 @@ public final class Tensors {
     /**
      * {@code a} × {@code factor}, safe to differentiate. DJL's {@code a.mul(number)} wraps the number in a tensor over a
      * Java buffer and frees it after the product, but autograd keeps that tensor for the backward, which then reads
-     * whatever has since been written there (garbage gradients, now and then NaN); a scalar made by a native op owns
-     * its memory.
+     * whatever has since been written there (garbage gradients, now and then NaN); a converted copy owns its memory.
      */
     public static NDArray times(NDArray a, double factor) {
-        try (NDArray scalar = a.getManager().full(new Shape(), (float) factor, a.getDataType())) {
+        try (NDArray overJavaMemory = a.getManager().create(factor);
+             NDArray scalar = overJavaMemory.toType(a.getDataType(), true)) {
             return a.mul(scalar);
         }
     }

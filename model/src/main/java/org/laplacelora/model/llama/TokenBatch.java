@@ -89,9 +89,14 @@ public final class TokenBatch {
         return mask.clone();
     }
 
-    /** Token ids, int64 [B, T]. */
+    /**
+     * Token ids, int64 [B, T], in memory of their own: DJL's {@code create} leaves a tensor over a Java buffer, which the
+     * forward's scope closes, while the embedding's backward (when it learns: pretraining) still reads the ids.
+     */
     public NDArray ids(NDManager m) {
-        return m.create(ids, new Shape(batchSize, length));
+        try (NDArray overJavaMemory = m.create(ids, new Shape(batchSize, length))) {
+            return overJavaMemory.duplicate();
+        }
     }
 
     /** 1 for a real token, 0 for padding, float32 [B, T]. */

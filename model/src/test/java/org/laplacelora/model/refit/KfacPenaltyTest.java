@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.laplacelora.model.Fixtures;
+import org.laplacelora.model.FreedMemory;
 import org.laplacelora.model.core.Autograd;
 import org.laplacelora.model.core.Tensors;
 import org.laplacelora.model.laplace.curvature.CurvatureConvention;
@@ -72,29 +73,11 @@ class KfacPenaltyTest {
     /**
      * Autograd keeps every scalar factor of the penalty for its backward. A scalar that lived in a Java buffer which
      * DJL freed after the product (what {@code NDArray.mul(number)} does) comes back from the backward as whatever
-     * has been written over that memory since; here a collection and a flood of small buffers come in between.
+     * has been written over that memory since.
      */
     @Test
     void theGradientIsRightWhenMemoryIsCollectedAndReusedBeforeTheBackward() {
-        penaltyAndGradientAgainstTheDensePrecision(() -> {
-            for (int round = 0; round < 3; round++) {
-                System.gc();
-                try {
-                    Thread.sleep(50);   // the direct buffers' cleaner frees their memory on its own thread
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                List<java.nio.ByteBuffer> flood = new java.util.ArrayList<>();
-                for (int i = 0; i < 20_000; i++) {
-                    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 + 4 * (i % 4)).order(java.nio.ByteOrder.nativeOrder());
-                    while (b.hasRemaining()) {
-                        b.putFloat(1e30f);
-                    }
-                    flood.add(b);
-                }
-                flood.clear();
-            }
-        });
+        penaltyAndGradientAgainstTheDensePrecision(FreedMemory::collectAndOverwrite);
     }
 
     private void penaltyAndGradientAgainstTheDensePrecision(Runnable beforeTheBackward) {

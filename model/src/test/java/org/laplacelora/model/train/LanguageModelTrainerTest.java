@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.laplacelora.model.FreedMemory;
+import org.laplacelora.model.core.Autograd;
 import org.laplacelora.model.llama.Adaptation;
 import org.laplacelora.model.llama.HfCheckpoint;
 import org.laplacelora.model.llama.Llama;
@@ -55,6 +59,31 @@ class LanguageModelTrainerTest {
     void trainingIsDeterministicForASeed() throws Exception {
         assertThat(trainedWeights(3)).containsExactly(trainedWeights(3));
         assertThat(trainedWeights(3)).isNotEqualTo(trainedWeights(4));
+    }
+
+    /** The token ids stay readable for the embedding's backward: a collection before it changes no gradient. */
+    @Test
+    void theEmbeddingsGradientIsTheSameWhenMemoryIsCollectedAndReusedBeforeTheBackward() throws Exception {
+        assertThat(embeddingGradient(FreedMemory::collectAndOverwrite)).containsExactly(embeddingGradient(() -> {}));
+    }
+
+    private static float[] embeddingGradient(Runnable beforeTheBackward) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu());
+             Llama llama = LanguageModelTrainer.initialise(CONFIG, 3, manager)) {
+            NDArray embedding = llama.weights().get("model.embed_tokens.weight");
+            embedding.setRequiresGradient(true);
+            int[] s = stream(2);
+            TokenBatch batch = TokenBatch.leftPadded(List.of(Arrays.copyOf(s, 12), Arrays.copyOfRange(s, 3, 15)), 0);
+            try (NDManager scope = manager.newSubManager();
+                 GradientCollector gc = Autograd.collector()) {
+                NDArray loss = llama.logits(scope, batch, Adaptation.NONE).logSoftmax(2).get(":, :, 5").sum();
+                beforeTheBackward.run();
+                gc.backward(loss);
+            }
+            float[] gradient = embedding.getGradient().toFloatArray();
+            assertThat(gradient).as("the gradient reaches the embedding").isNotEqualTo(new float[gradient.length]);
+            return gradient;
+        }
     }
 
     private static float[] trainedWeights(long seed) throws Exception {
