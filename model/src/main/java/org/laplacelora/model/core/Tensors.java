@@ -3,7 +3,7 @@ package org.laplacelora.model.core;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
-/** Conversions between DJL arrays and Java arrays. */
+/** Conversions between DJL arrays and Java arrays, and Java numbers as factors autograd can keep. */
 public final class Tensors {
     private Tensors() {}
 
