@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.function.DoubleFunction;
 import java.util.function.DoubleUnaryOperator;
 import java.util.stream.Collectors;
@@ -45,6 +46,7 @@ final class RefitBench extends AppCommand {
     @Option(names = "--reliability") boolean reliability;
     @Option(names = "--noise-floor") boolean noiseFloor;
     @Option(names = "--brier") boolean brier;
+    @Option(names = "--by-ece") boolean byEce;
     @Option(names = "--curvature-scales", split = ",", paramLabel = "T,T,...") double[] curvatureScales;
     @Option(names = "--return") boolean returnShift;
     @Option(names = "--forgetting", split = ",", paramLabel = "T,T,...") List<Double> forgetting = PosteriorRefit.Settings.defaults().forgetting();
@@ -54,8 +56,8 @@ final class RefitBench extends AppCommand {
 
     @Override
     public Integer call() throws Exception {
-        if (heldOut <= 0 && (reliability || noiseFloor || brier || curvatureScales != null || extraTuning > 0 || returnShift)) {
-            throw new IllegalArgumentException("--reliability, --noise-floor, --brier, --curvature-scales, --extra-tuning and --return score candidates on held-out "
+        if (heldOut <= 0 && (reliability || noiseFloor || brier || byEce || curvatureScales != null || extraTuning > 0 || returnShift)) {
+            throw new IllegalArgumentException("--reliability, --noise-floor, --brier, --by-ece, --curvature-scales, --extra-tuning and --return score candidates on held-out "
                     + "questions: give --held-out N as well");
         }
         if (curvatureScales != null && Arrays.stream(curvatureScales).anyMatch(t -> !(t >= 0))) {
@@ -115,6 +117,9 @@ final class RefitBench extends AppCommand {
         }
         if (brier) {
             brier(served, candidate, tune, held);
+        }
+        if (byEce) {
+            byEce(served, candidate, tune, held);
         }
         if (curvatureScales != null) {
             curvatureScaled(served, candidate, tune, held);
@@ -222,6 +227,59 @@ final class RefitBench extends AppCommand {
         if (reliability) {
             printBins("LA", la);
             printBins("TS", ts);
+        }
+    }
+
+    /**
+     * λ and the temperature chosen by their ECE: on the tuning rows, as a refit could; and on the held-out rows themselves,
+     * which is the lowest ECE any one λ or T reaches there (a bound found in hindsight, not a method). Then what a demo
+     * phase would read at that best λ: the ECE of {@value #PHASE_OUTCOMES} outcomes drawn with replacement from the
+     * held-out ones, {@value #PHASE_DRAWS} times. An analysis only.
+     */
+    private void byEce(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
+        Scales g = new Scales(served, p);
+        double lambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(tune, l), tune.labels()).ece());
+        double t = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(tune, x), tune.labels()).ece());
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, NLL-tuned %.3g; TS: T %.3g%s, NLL-tuned %.3g; on the %d tuning rows)%n",
+                "held out, tuned by ECE", held.size(), 100 * held.calibrationAt(1).accuracy(),
+                row("LA", Calibration.of(g.laplace(held, lambda), held.labels())),
+                row("TS", Calibration.of(g.temperature(held, t), held.labels())),
+                lambda, edge(g.lambdas, lambda), p.prior().lambda(), t, edge(g.temperatures, t), p.temperature(), tune.size());
+        double bestLambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(held, l), held.labels()).ece());
+        double bestT = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(held, x), held.labels()).ece());
+        List<double[]> best = g.laplace(held, bestLambda);
+        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s; TS: T %.3g%s; chosen on these rows)%n",
+                "held out, lowest ECE of any λ or T", held.size(), 100 * held.calibrationAt(1).accuracy(),
+                row("LA", Calibration.of(best, held.labels())), row("TS", Calibration.of(g.temperature(held, bestT), held.labels())),
+                bestLambda, edge(g.lambdas, bestLambda), bestT, edge(g.temperatures, bestT));
+        out().printf("    %-12s %5d: LA as served: %s; LA at the lowest-ECE λ: %s%n", "a phase's reading", PHASE_OUTCOMES,
+                PhaseReadings.of(g.laplace(held, p.prior().lambda()), held.labels()), PhaseReadings.of(best, held.labels()));
+    }
+
+    /** The demo's after-swap phases hold 513–595 labelled outcomes (docs/demo.md). */
+    static final int PHASE_OUTCOMES = 550;
+    static final int PHASE_DRAWS = 2000;
+
+    /** The median ECE of phases of {@value #PHASE_OUTCOMES} outcomes resampled from some rows, and the share of them above 8 %. */
+    record PhaseReadings(double medianEce, double shareAbove8) {
+        static PhaseReadings of(List<double[]> probabilities, int[] labels) {
+            Random random = new Random(PHASE_DRAWS);
+            double[] ece = new double[PHASE_DRAWS];
+            for (int d = 0; d < PHASE_DRAWS; d++) {
+                Calibration phase = new Calibration();
+                for (int i = 0; i < PHASE_OUTCOMES; i++) {
+                    int k = random.nextInt(labels.length);
+                    phase.add(probabilities.get(k), labels[k]);
+                }
+                ece[d] = phase.metrics().ece();
+            }
+            Arrays.sort(ece);
+            return new PhaseReadings(ece[PHASE_DRAWS / 2], (double) Arrays.stream(ece).filter(e -> e > 0.08).count() / PHASE_DRAWS);
+        }
+
+        @Override
+        public String toString() {
+            return String.format("ECE median %.1f %%, above 8 %% in %.0f %% of draws", 100 * medianEce, 100 * shareAbove8);
         }
     }
 

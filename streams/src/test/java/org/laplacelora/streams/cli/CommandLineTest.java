@@ -115,6 +115,7 @@ class CommandLineTest {
         assertThat(noHeldOut.exitCode()).isEqualTo(1);
         assertThat(noHeldOut.err()).contains("give --held-out N as well");
         assertThat(run("bench", "refit", "--brier", "--cache-dir", "no/such/cache").err()).contains("give --held-out N as well");
+        assertThat(run("bench", "refit", "--by-ece", "--cache-dir", "no/such/cache").err()).contains("give --held-out N as well");
         assertThat(run("bench", "refit", "--held-out", "10", "--curvature-scales", "1,-3", "--cache-dir", "no/such/cache").err())
                 .contains("--curvature-scales takes scales τ ≥ 0 (0 is the prior alone), got [1.0, -3.0]");
         assertThat(run("bench", "refit", "--modes", "nonsense", "--cache-dir", "no/such/cache").err())
