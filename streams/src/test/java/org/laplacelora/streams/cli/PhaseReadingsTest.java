@@ -21,6 +21,16 @@ class PhaseReadingsTest {
     }
 
     @Test
+    void eachPhaseKeepsEveryRowWithItsOwnLabel() {
+        // Certain and right on every row, half of them class 0 and half class 1: ECE 0 in every phase, unless a draw paired
+        // one row's probabilities with another row's label.
+        List<double[]> rows = IntStream.range(0, 1000).mapToObj(i -> i % 2 == 0 ? new double[] {1, 0} : new double[] {0, 1}).toList();
+        RefitBench.PhaseReadings r = RefitBench.PhaseReadings.of(rows, IntStream.range(0, 1000).map(i -> i % 2).toArray());
+        assertThat(r.medianEce()).isZero();
+        assertThat(r.shareAbove8()).isZero();
+    }
+
+    @Test
     void aPredictorThirtyPointsUnderconfidentReadsAboveEightPercentInEveryPhase() {
         List<double[]> sixty = Collections.nCopies(1000, new double[] {0.6, 0.4});
         RefitBench.PhaseReadings r = RefitBench.PhaseReadings.of(sixty, NINE_IN_TEN_RIGHT);
