@@ -4,11 +4,13 @@ import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.DoubleFunction;
 import java.util.function.DoubleUnaryOperator;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.laplacelora.model.core.Categorical;
@@ -217,17 +219,27 @@ final class RefitBench extends AppCommand {
      */
     private void brier(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
         Scales g = new Scales(served, p);
-        double lambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(tune, l), tune.labels()).brier());
-        double t = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(tune, x), tune.labels()).brier());
+        CalibrationScores[] chosen = tunedBy("Brier", CalibrationScores::brier, g, p, tune, held);
+        if (reliability) {
+            printBins("LA", chosen[0]);
+            printBins("TS", chosen[1]);
+        }
+    }
+
+    /**
+     * Chooses λ and the temperature on the tuning rows by {@code loss} instead of their NLL, prints both scored on the
+     * held-out rows, and returns those scores (Laplace-LoRA's, the temperature's).
+     */
+    private CalibrationScores[] tunedBy(String lossName, ToDoubleFunction<CalibrationScores> loss, Scales g, LaplacePosterior p,
+                                        ValidationSet tune, ValidationSet held) {
+        double lambda = Scales.minimising(g.lambdas, l -> loss.applyAsDouble(Calibration.of(g.laplace(tune, l), tune.labels())));
+        double t = Scales.minimising(g.temperatures, x -> loss.applyAsDouble(Calibration.of(g.temperature(tune, x), tune.labels())));
         CalibrationScores la = Calibration.of(g.laplace(held, lambda), held.labels());
         CalibrationScores ts = Calibration.of(g.temperature(held, t), held.labels());
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, NLL-tuned %.3g; TS: T %.3g%s, NLL-tuned %.3g; on the %d tuning rows)%n",
-                "held out, tuned by Brier", held.size(), 100 * held.calibrationAt(1).accuracy(), row("LA", la), row("TS", ts),
+                "held out, tuned by " + lossName, held.size(), 100 * held.calibrationAt(1).accuracy(), row("LA", la), row("TS", ts),
                 lambda, edge(g.lambdas, lambda), p.prior().lambda(), t, edge(g.temperatures, t), p.temperature(), tune.size());
-        if (reliability) {
-            printBins("LA", la);
-            printBins("TS", ts);
-        }
+        return new CalibrationScores[] {la, ts};
     }
 
     /**
@@ -238,22 +250,19 @@ final class RefitBench extends AppCommand {
      */
     private void byEce(ServedModel served, LaplacePosterior p, ValidationSet tune, ValidationSet held) {
         Scales g = new Scales(served, p);
-        double lambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(tune, l), tune.labels()).ece());
-        double t = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(tune, x), tune.labels()).ece());
-        out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s, NLL-tuned %.3g; TS: T %.3g%s, NLL-tuned %.3g; on the %d tuning rows)%n",
-                "held out, tuned by ECE", held.size(), 100 * held.calibrationAt(1).accuracy(),
-                row("LA", Calibration.of(g.laplace(held, lambda), held.labels())),
-                row("TS", Calibration.of(g.temperature(held, t), held.labels())),
-                lambda, edge(g.lambdas, lambda), p.prior().lambda(), t, edge(g.temperatures, t), p.temperature(), tune.size());
-        double bestLambda = Scales.minimising(g.lambdas, l -> Calibration.of(g.laplace(held, l), held.labels()).ece());
+        tunedBy("ECE", CalibrationScores::ece, g, p, tune, held);
+        // Each λ's held-out predictive once: the search, the best λ's line and the served λ's phases (a grid point) share them.
+        Map<Double, List<double[]>> heldAt = new HashMap<>();
+        DoubleFunction<List<double[]>> laplaceHeld = l -> heldAt.computeIfAbsent(l, x -> g.laplace(held, x));
+        double bestLambda = Scales.minimising(g.lambdas, l -> Calibration.of(laplaceHeld.apply(l), held.labels()).ece());
         double bestT = Scales.minimising(g.temperatures, x -> Calibration.of(g.temperature(held, x), held.labels()).ece());
-        List<double[]> best = g.laplace(held, bestLambda);
+        List<double[]> best = laplaceHeld.apply(bestLambda);
         out().printf("    %-12s %5d: acc %5.1f%% | %s | %s   (LA: λ %.3g%s; TS: T %.3g%s; chosen on these rows)%n",
                 "held out, lowest ECE of any λ or T", held.size(), 100 * held.calibrationAt(1).accuracy(),
                 row("LA", Calibration.of(best, held.labels())), row("TS", Calibration.of(g.temperature(held, bestT), held.labels())),
                 bestLambda, edge(g.lambdas, bestLambda), bestT, edge(g.temperatures, bestT));
         out().printf("    %-12s %5d: LA as served: %s; LA at the lowest-ECE λ: %s%n", "a phase's reading", PHASE_OUTCOMES,
-                PhaseReadings.of(g.laplace(held, p.prior().lambda()), held.labels()), PhaseReadings.of(best, held.labels()));
+                PhaseReadings.of(laplaceHeld.apply(p.prior().lambda()), held.labels()), PhaseReadings.of(best, held.labels()));
     }
 
     /** The demo's after-swap phases hold 513–599 labelled outcomes in the runs since its refits take 4–6 s. */
